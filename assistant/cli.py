@@ -1,0 +1,153 @@
+"""`tracuu` commands of the assistant stage: ingest, ask, docs, serve.
+
+``build_parser`` returns the parser so a later stage (eval) can add its own commands;
+``run`` dispatches. Both the CLI and the Python API call the same classes."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from index.store import default_index_dir
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, default=None,
+                   help="index directory (default: $TRACUU_INDEX or ./tracuu-index)")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser = argparse.ArgumentParser(prog="tracuu", description="Tra cứu kế hoạch, chỉ thị có trích dẫn nguồn.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files or folders into the index")
+    p.add_argument("paths", nargs="+", type=Path)
+    _index_arg(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question (or one per line from stdin)")
+    p.add_argument("question", nargs="?")
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("-k", type=int, default=10, help="passages to retrieve (default 10)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("docs", help="list ingested documents")
+    _index_arg(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("remove", help="remove documents by file name")
+    p.add_argument("names", nargs="+")
+    _index_arg(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("serve", help="start the web app")
+    _index_arg(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+    return parser, sub
+
+
+def index_dir(args: argparse.Namespace) -> Path:
+    return args.index if args.index is not None else default_index_dir()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from index.indexer import Indexer
+
+    bar = tqdm(total=None, unit="file", file=sys.stderr)
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_description(name[:40])
+        bar.refresh()
+
+    report = Indexer(index_dir(args)).ingest(args.paths, progress)
+    bar.close()
+    for f in report.files:
+        if f.status == "error":
+            print(f"LỖI   {f.error}", file=sys.stderr)
+        else:
+            print(f"{f.status:9} {f.doc} ({f.chunks} đoạn)")
+    print(f"Tổng: {report.count('added')} thêm mới, {report.count('replaced')} cập nhật, "
+          f"{report.count('unchanged')} không đổi, {len(report.errors)} lỗi -> {index_dir(args)}")
+    return 1 if report.errors else 0
+
+
+def _print_answer(ans) -> None:
+    print(ans.text)
+    if ans.citations:
+        print("\nNguồn:")
+        for c in ans.citations:
+            print(f"[{c.n}] {c.doc}, mục {c.section or 'mở đầu'} ({c.start}-{c.end}): «{c.quote}»")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.service import Assistant
+    from index.search import EmptyIndexError
+
+    assistant = Assistant(index_dir(args))
+    questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
+    try:
+        for q in questions:
+            if not q:
+                continue
+            ans = assistant.ask(q, k=args.k)
+            if args.json:
+                print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+            else:
+                _print_answer(ans)
+                print(flush=True)
+    except EmptyIndexError as exc:
+        print(f"tracuu: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from index.search import EmptyIndexError, Searcher
+
+    try:
+        docs = Searcher(index_dir(args)).documents()
+    except EmptyIndexError as exc:
+        print(f"tracuu: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(docs, ensure_ascii=False, indent=1))
+    else:
+        for d in docs:
+            print(f"{d['name']:32} {d['chunks']:4} đoạn  {d['title'][:80]}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.indexer import Indexer
+
+    removed = Indexer(index_dir(args)).remove(args.names)
+    for n in args.names:
+        print(("đã xoá  " if n in removed else "không có ") + n)
+    return 0 if len(removed) == len(args.names) else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from assistant.app import serve
+
+    serve(index_dir(args), host=args.host, port=args.port)
+    return 0
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser()[0], argv)

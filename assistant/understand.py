@@ -1,0 +1,58 @@
+"""Question understanding without an LLM: what kind of answer is wanted, and which names
+the passage must be about. Works on the diacritic-free form, so "chu tri" = "chủ trì"."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.normalize import has_diacritics, strip
+from index.lexical import STOP_SYLLABLES
+
+# intent -> cue patterns on the stripped, lower-cased question (Vietnamese and English)
+INTENT_CUES: dict[str, tuple[str, ...]] = {
+    # which documents say X: the answer lists one passage per document
+    "documents": (r"(nhung|cac) (ke hoach|van ban) nao", r"^ke hoach nao", r"^(tinh|van ban) nao",
+                  r"which (of these )?(plans|documents)", r"lan luot"),
+    "partner": (r"phoi hop", r"coordinat", r"partner", r"cooperat", r"in coordination"),
+    "deadline": (r"khi nao", r"thoi gian", r"thoi han", r"truoc ngay", r"ngay nao", r"bao gio",
+                 r"tan suat", r"dinh ky", r"\bwhen\b", r"deadline", r"by what date", r"how often"),
+    "cited_document": (r"van ban nao", r"nghi quyet nao", r"ke hoach so may", r"so may",
+                       r"ban hanh ngay", r"ban hanh de", r"de thuc hien", r"can cu",
+                       r"\d+[-/][a-z].*\bban hanh\b", r"\bban hanh\b.*\d+[-/][a-z]",
+                       r"which document", r"what document", r"issued"),
+    "quantity": (r"bao nhieu", r"how many", r"how much", r"may (nuoc|tinh|lan|bao)"),
+    "lead": (r"chu tri", r"\bai\b", r"co quan nao", r"don vi nao", r"to chuc nao", r"ban nao",
+             r"chiu trach nhiem", r"tham muu", r"\bwho\b", r"which agenc", r"which unit",
+             r"which bod", r"responsible", r"\blead"),
+}
+# checked in this order: "phối hợp" questions also say "cơ quan nào", and questions about
+# a cited document ask "ban hành ngày nào" without wanting a deadline
+INTENT_ORDER = ("documents", "partner", "cited_document", "deadline", "quantity", "lead")
+
+_ENGLISH = re.compile(r"\b(what|which|who|when|where|how|the|of|is|are|does|do|in|for)\b")
+_NAME = re.compile(r"(?<![\w])((?:[A-ZĐ][\wÀ-ỹ]*)(?:\s+[A-ZĐ][\wÀ-ỹ]*)+)")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    intent: str  # documents | partner | cited_document | deadline | quantity | lead | content
+    english: bool
+    names: tuple[str, ...]  # stripped proper names ("quang tri") the answer must be about
+    numbers: tuple[str, ...]  # numbers already in the question (not an answer to it)
+
+
+def understand(question: str) -> Question:
+    s = strip(question)
+    intent = next((name for name in INTENT_ORDER if any(re.search(p, s) for p in INTENT_CUES[name])),
+                  "content")
+    english = not has_diacritics(question) and len(_ENGLISH.findall(s)) >= 2
+    names = []
+    for m in _NAME.finditer(question):
+        words = m.group(1).split()
+        if m.start() == 0:  # sentence-initial capital is not a name signal
+            words = words[1:]
+        name = strip(" ".join(words))
+        if len(words) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
+            names.append(name)
+    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)))

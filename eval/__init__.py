@@ -1,0 +1,1 @@
+"""Eval stage: gold sets, metrics, benchmarks, and the `tracuu` command line on top."""

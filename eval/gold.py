@@ -1,0 +1,62 @@
+"""Gold items (format of shared/eval/dev.jsonl) and their passages located as spans."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.normalize import fold_map, strip_map
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    id: str
+    question: str
+    type: str
+    docs: tuple[str, ...]
+    quotes: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+
+def _tuple(value) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            items.append(GoldItem(d["id"], d["question"], d["type"], _tuple(d.get("doc")),
+                                  _tuple(d.get("gold_quote")), _tuple(d.get("answer_keywords"))))
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise ValueError(f"{path}:{n}: not a gold item ({exc})") from exc
+    return items
+
+
+def locate(text: str, quote: str) -> tuple[int, int] | None:
+    """Span of ``quote`` in ``text``: exact, else ignoring case/tone placement, else diacritics."""
+    i = text.find(quote)
+    if i >= 0:
+        return i, i + len(quote)
+    for form in (fold_map, strip_map):
+        t, tmap = form(text)
+        q, _ = form(quote)
+        q = q.strip()
+        j = t.find(q)
+        if j >= 0 and q:
+            return tmap[j], tmap[j + len(q) - 1] + 1
+    return None
+
+
+def keyword_found(answer: str, keyword: str) -> bool:
+    a, k = fold_map(answer)[0], fold_map(keyword)[0]
+    return " ".join(k.split()) in " ".join(a.split())

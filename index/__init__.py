@@ -1,0 +1,1 @@
+"""Index stage: embeddings, lexical index, storage and search."""

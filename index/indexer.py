@@ -1,0 +1,123 @@
+"""Add, replace and remove documents in the index, one atomic generation per run."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from index import lexical
+from index.store import Generation, connect, current_generation, sections_json, writer_lock
+from index.types import FileResult, IngestReport
+from index.vectors import write_faiss
+from ingest import Document, IngestError, expand_paths, load_document
+
+Progress = Callable[[int, int, str], None]
+
+
+def passage_text(doc_title: str, breadcrumb: Iterable[str], text: str) -> str:
+    """What the embedding and BM25 see: title and heading trail give a chunk its context."""
+    head = " > ".join(breadcrumb)
+    return "\n".join(p for p in (doc_title, head, text) if p)
+
+
+class Indexer:
+    def __init__(self, index_dir: Path, embedder=None):
+        self.index_dir = Path(index_dir)
+        self._embedder = embedder
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from index.embed import Embedder
+
+            self._embedder = Embedder()
+        return self._embedder
+
+    def _known(self) -> dict[str, str]:
+        live = current_generation(self.index_dir)
+        if live is None:
+            return {}
+        con = connect(live / "store.sqlite", readonly=True)
+        try:
+            return {r["name"]: r["sha256"] for r in con.execute("SELECT name, sha256 FROM documents")}
+        finally:
+            con.close()
+
+    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        files = expand_paths([Path(p) for p in paths])
+        with writer_lock(self.index_dir):
+            known = self._known()
+            docs: list[tuple[Document, str]] = []
+            for i, path in enumerate(files):
+                if progress:
+                    progress(i, len(files), path.name)
+                if not path.exists():
+                    report.files.append(FileResult(str(path), "error", error=f"{path}: no such file"))
+                    continue
+                try:
+                    doc = load_document(path)
+                except IngestError as exc:
+                    report.files.append(FileResult(str(path), "error", error=str(exc)))
+                    continue
+                if known.get(doc.name) == doc.sha256:
+                    report.files.append(FileResult(str(path), "unchanged", doc.name, len(doc.chunks)))
+                    continue
+                status = "replaced" if doc.name in known else "added"
+                docs.append((doc, status))
+                known[doc.name] = doc.sha256  # a second file of the same name in one run replaces it
+            if progress:
+                progress(len(files), len(files), "")
+            if docs:
+                report.generation = self._write(docs, remove=[])
+            report.files.extend(FileResult(d.name, s, d.name, len(d.chunks)) for d, s in docs)
+        return report
+
+    def remove(self, names: list[str]) -> list[str]:
+        """Delete documents by file name; returns the names that were present."""
+        with writer_lock(self.index_dir):
+            present = [n for n in names if n in self._known()]
+            if present:
+                self._write([], remove=present)
+            return present
+
+    def _write(self, docs: list[tuple[Document, str]], remove: list[str]) -> str:
+        gen = Generation(self.index_dir)
+        try:
+            con = gen.con
+            for name in remove + [d.name for d, _ in docs]:
+                con.execute("DELETE FROM chunks WHERE doc = ?", (name,))
+                con.execute("DELETE FROM documents WHERE name = ?", (name,))
+            pending: dict[str, str] = {}
+            for doc, _ in docs:
+                con.execute("INSERT INTO documents (name, sha256, title, text, sections) VALUES (?,?,?,?,?)",
+                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections)))
+                for c in doc.chunks:
+                    ptext = passage_text(doc.title, c.breadcrumb, c.text)
+                    h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
+                    if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
+                        pending[h] = ptext  # unchanged text is never embedded twice
+                    con.execute(
+                        "INSERT INTO chunks (doc, ord, section, breadcrumb, start, end, text, tokens, lex,"
+                        " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (c.doc, c.ord, c.section, json.dumps(list(c.breadcrumb), ensure_ascii=False),
+                         c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
+            if pending:
+                keys = list(pending)
+                vecs = self.embedder.embed_passages([pending[k] for k in keys]).astype(np.float32)
+                con.executemany("INSERT INTO embeddings VALUES (?, ?)",
+                                [(k, v.tobytes()) for k, v in zip(keys, vecs)])
+            # drop vectors no chunk uses any more, so the store does not grow without bound
+            con.execute("DELETE FROM embeddings WHERE hash NOT IN (SELECT embed_hash FROM chunks)")
+            rows = con.execute("SELECT e.vec FROM chunks c JOIN embeddings e ON e.hash = c.embed_hash"
+                               " ORDER BY c.id").fetchall()
+            con.commit()
+            write_faiss(gen.tmp / "vectors.faiss",
+                        np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows]) if rows else None)
+            return gen.commit().name
+        except BaseException:
+            gen.discard()
+            raise

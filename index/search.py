@@ -1,0 +1,135 @@
+"""Hybrid search: dense (e5 + FAISS) and lexical (BM25) rankings fused by reciprocal rank.
+
+A Searcher reads the live generation and reloads by itself when a writer switches CURRENT,
+so a running app sees uploads and deletes without a restart.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index import lexical
+from index.store import connect, current_generation
+from index.types import Hit
+from index.vectors import read_faiss
+from ingest.types import Chunk, Section
+
+RRF_K = 60
+CANDIDATES = 50  # per channel, before fusion
+
+
+@dataclass
+class _Snapshot:
+    generation: str
+    chunks: list[Chunk]
+    titles: dict[str, str]
+    faiss: object
+    bm25: lexical.BM25
+    db: Path
+
+
+class EmptyIndexError(Exception):
+    pass
+
+
+class Searcher:
+    def __init__(self, index_dir: Path, embedder=None):
+        self.index_dir = Path(index_dir)
+        self._embedder = embedder
+        self._snap: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from index.embed import Embedder
+
+            self._embedder = Embedder()
+        return self._embedder
+
+    def snapshot(self) -> _Snapshot:
+        gen = current_generation(self.index_dir)
+        if gen is None:
+            raise EmptyIndexError(f"no index at {self.index_dir}: run 'tracuu ingest PATH' first")
+        with self._lock:
+            if self._snap is None or self._snap.generation != gen.name:
+                self._snap = self._load(gen)
+            return self._snap
+
+    @staticmethod
+    def _load(gen: Path) -> _Snapshot:
+        con = connect(gen / "store.sqlite", readonly=True)
+        try:
+            rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
+            titles = {r["name"]: r["title"] for r in con.execute("SELECT name, title FROM documents")}
+        finally:
+            con.close()
+        chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
+                        r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
+        bm25 = lexical.BM25([r["lex"].split() for r in rows])
+        return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
+                         gen / "store.sqlite")
+
+    def search(self, query: str, k: int = 10, docs: list[str] | None = None) -> list[Hit]:
+        snap = self.snapshot()
+        n = len(snap.chunks)
+        if n == 0 or not query.strip():
+            return []
+        allowed = set(docs) if docs else None
+        depth = n if allowed else min(n, max(CANDIDATES, k))
+
+        qv = self.embedder.embed_queries([query]).astype(np.float32)
+        sims, ids = snap.faiss.search(qv, depth)
+        dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
+        lex = snap.bm25.scores(lexical.query_tokens(query))
+
+        def ranked(scores: dict[int, float]) -> list[int]:
+            keep = [i for i in scores if allowed is None or snap.chunks[i].doc in allowed]
+            return sorted(keep, key=lambda i: -scores[i])[:depth]
+
+        fused: dict[int, float] = {}
+        for ranking in (ranked(dense), ranked(lex)):
+            for rank, i in enumerate(ranking):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
+                    snap.titles.get(snap.chunks[i].doc, "")) for i in order]
+
+    # --- document access, for answers and the app -------------------------------------
+    def document_text(self, name: str) -> str:
+        snap = self.snapshot()
+        con = connect(snap.db, readonly=True)
+        try:
+            row = con.execute("SELECT text FROM documents WHERE name = ?", (name,)).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            raise KeyError(name)
+        return row["text"]
+
+    def documents(self) -> list[dict]:
+        snap = self.snapshot()
+        con = connect(snap.db, readonly=True)
+        try:
+            rows = con.execute("SELECT d.name, d.title, d.sha256, d.ingested_at, "
+                               "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks "
+                               "FROM documents d ORDER BY d.name").fetchall()
+        finally:
+            con.close()
+        return [dict(r) for r in rows]
+
+    def sections(self, name: str) -> list[Section]:
+        snap = self.snapshot()
+        con = connect(snap.db, readonly=True)
+        try:
+            row = con.execute("SELECT sections FROM documents WHERE name = ?", (name,)).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            raise KeyError(name)
+        return [Section(s["path"], s["heading"], s["level"], s["start"], s["end"], tuple(s["breadcrumb"]))
+                for s in json.loads(row["sections"])]

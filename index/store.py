@@ -1,0 +1,135 @@
+"""On-disk index: one directory per generation, switched atomically.
+
+    INDEX_DIR/CURRENT          name of the live generation ("gen-000003")
+    INDEX_DIR/gen-000003/      store.sqlite (documents, chunks, embeddings) + vectors.faiss
+    INDEX_DIR/.lock            held by a writer
+
+A writer copies the live SQLite file into a temporary directory, applies its changes there,
+rebuilds the FAISS file, then renames the directory into place and replaces CURRENT (an
+atomic rename). A crash at any point leaves the previous generation live and intact.
+Nothing is pickled: SQLite rows, float32 blobs and FAISS's own file format.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    name TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    sections TEXT NOT NULL,          -- JSON list of {path, heading, level, start, end, breadcrumb}
+    ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL REFERENCES documents(name) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    breadcrumb TEXT NOT NULL,        -- JSON list of headings
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    lex TEXT NOT NULL,               -- space-joined lexical tokens (index.lexical)
+    embed_hash TEXT NOT NULL,        -- key into embeddings
+    UNIQUE (doc, ord)
+);
+CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
+"""
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("TRACUU_INDEX", "tracuu-index"))
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    gen = index_dir / name
+    return gen if gen.is_dir() else None
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        con = sqlite3.connect(path)
+        con.executescript(SCHEMA)
+        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA foreign_keys = ON")
+    return con
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Generation:
+    """A new generation being written; ``commit()`` makes it live, leaving it discards it."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
+        self.db_path = self.tmp / "store.sqlite"
+        live = current_generation(index_dir)
+        if live is not None:
+            src = sqlite3.connect(f"file:{live / 'store.sqlite'}?mode=ro", uri=True)
+            dst = sqlite3.connect(self.db_path)
+            src.backup(dst)  # a consistent copy, even while readers have it open
+            src.close()
+            dst.close()
+        self.con = connect(self.db_path)
+
+    def commit(self) -> Path:
+        self.con.commit()
+        self.con.close()
+        for f in self.tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        live = current_generation(self.index_dir)
+        number = int(live.name.split("-")[1]) + 1 if live else 1
+        final = self.index_dir / f"gen-{number:06d}"
+        os.rename(self.tmp, final)
+        pointer = self.index_dir / "CURRENT.tmp"
+        pointer.write_text(final.name + "\n")
+        with open(pointer, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer, self.index_dir / "CURRENT")
+        for old in self.index_dir.glob("gen-*"):
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)  # open readers keep their file handles
+        return final
+
+    def discard(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def sections_json(sections) -> str:
+    return json.dumps([{"path": s.path, "heading": s.heading, "level": s.level, "start": s.start,
+                        "end": s.end, "breadcrumb": list(s.breadcrumb)} for s in sections],
+                      ensure_ascii=False)

@@ -1,0 +1,89 @@
+"""Vietnamese text forms.
+
+- ``nfc``: what we store, show and quote.
+- ``fold``: the match form: lower case, and the tone mark moved out of the vowel to a
+  Telex-style letter at the end of the syllable, so "hoà"/"hòa" and "thuý"/"thúy" (two
+  tone-placement conventions) fold to the same string ("hoaf", "thuys").
+- ``strip``: the diacritic-free form ("co quan chu tri"), for queries typed without marks.
+
+``fold_map``/``strip_map`` also return, for each output character, the index of the input
+character it came from, so a match in the folded text maps back to an exact span.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+# combining tone marks -> Telex letter; vowel-quality marks (circumflex, breve, horn) stay
+_TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
+_QUALITY = {"\u0302", "\u0306", "\u031b"}
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _fold_chars(text: str, keep_quality: bool) -> tuple[str, list[int]]:
+    out: list[str] = []
+    src: list[int] = []
+    tone: str | None = None
+    tone_at = 0
+    for i, ch in enumerate(text):
+        decomposed = unicodedata.normalize("NFD", ch.lower())
+        base = decomposed[0]
+        if base.isalnum() or base in _TONES or base in _QUALITY:
+            if base == "đ" and not keep_quality:
+                base = "d"
+            out.append(base)
+            src.append(i)
+            for mark in decomposed[1:]:
+                if mark in _TONES:
+                    if tone is None:
+                        tone, tone_at = _TONES[mark], i
+                elif keep_quality:
+                    out.append(mark)
+                    src.append(i)
+            continue
+        if tone is not None and keep_quality:  # end of a syllable: emit its tone letter
+            out.append(tone)
+            src.append(tone_at)
+        tone = None
+        out.append(ch.lower())
+        src.append(i)
+    if tone is not None and keep_quality:
+        out.append(tone)
+        src.append(tone_at)
+    # recompose vowel-quality marks with their bases; keep the map aligned to the output
+    return _compose(out, src)
+
+
+def _compose(chars: list[str], src: list[int]) -> tuple[str, list[int]]:
+    text: list[str] = []
+    mapping: list[int] = []
+    for ch, i in zip(chars, src):
+        if ch in _QUALITY and text:  # NFD puts the base first: merge the mark into it
+            text[-1] = unicodedata.normalize("NFC", text[-1] + ch)
+            continue
+        text.append(ch)
+        mapping.append(i)
+    return "".join(text), mapping
+
+
+def fold_map(text: str) -> tuple[str, list[int]]:
+    return _fold_chars(text, keep_quality=True)
+
+
+def strip_map(text: str) -> tuple[str, list[int]]:
+    return _fold_chars(text, keep_quality=False)
+
+
+def fold(text: str) -> str:
+    return fold_map(text)[0]
+
+
+def strip(text: str) -> str:
+    return strip_map(text)[0]
+
+
+def has_diacritics(text: str) -> bool:
+    """True when any letter carries a Vietnamese mark (or is đ)."""
+    return any(ord(c) > 127 and c.isalpha() for c in nfc(text))

@@ -1,0 +1,121 @@
+"""Parse the numbering of Vietnamese plans and directives into a section tree.
+
+Headings: "I." (part) > "1." (item) > "1.1" (sub-item) > "a)" (point). Bullets "-", "+",
+"*" are not sections: they are the units the chunker splits at. Markdown decoration left by
+document converters ("### **I. MỤC ĐÍCH**") is ignored for classification only; spans always
+point at the stored text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.normalize import strip
+from ingest.types import Section
+
+_DECOR = re.compile(r"^[#\s*_>]+")
+_ROMAN = re.compile(r"^([IVX]{1,5})\.\s*\S")
+_NUM = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(\.|\s)\s*\S")
+_LETTER = re.compile(r"^([a-zđ])\)\s*\S")
+_BULLET = re.compile(r"^[-–•+*]\s")
+_RECIPIENTS = re.compile(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
+
+RECIPIENTS = "Nơi nhận"  # section path of the distribution list at the end
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # offsets of the stripped line in the document text
+    end: int
+    text: str  # the stripped line as stored
+    kind: str  # "roman" | "num" | "letter" | "bullet" | "recipients" | "text"
+    label: str = ""
+    level: int = 0
+
+
+def clean(line: str) -> str:
+    """The line without markdown decoration, for classification and breadcrumbs."""
+    return _DECOR.sub("", line).replace("**", "").replace("__", "").strip(" *_")
+
+
+def classify(text: str, start: int) -> Line:
+    raw = text.strip()
+    lead = len(text) - len(text.lstrip())
+    s, e = start + lead, start + lead + len(raw)
+    c = clean(raw)
+    if _RECIPIENTS.match(c.rstrip(":")) or _RECIPIENTS.match(c):
+        return Line(s, e, raw, "recipients", RECIPIENTS, 1)
+    if _BULLET.match(raw):
+        return Line(s, e, raw, "bullet")
+    if m := _ROMAN.match(c):
+        return Line(s, e, raw, "roman", m.group(1), 1)
+    if (m := _NUM.match(c)) and not _looks_like_date(c):
+        label = m.group(1)
+        return Line(s, e, raw, "num", label, 1 + label.count(".") + 1)
+    if m := _LETTER.match(c):
+        return Line(s, e, raw, "letter", m.group(1), 5)
+    return Line(s, e, raw, "text")
+
+
+def _looks_like_date(c: str) -> bool:
+    return bool(re.match(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}", c))
+
+
+def lines(text: str) -> list[Line]:
+    out: list[Line] = []
+    pos = 0
+    for part in text.split("\n"):
+        if part.strip():
+            out.append(classify(part, pos))
+        pos += len(part) + 1
+    return out
+
+
+def _short(heading: str, limit: int = 110) -> str:
+    h = clean(heading)
+    return h if len(h) <= limit else h[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def parse_sections(text: str, parsed: list[Line] | None = None) -> list[Section]:
+    """Sections in document order; each span runs to the next heading of its level or above."""
+    parsed = lines(text) if parsed is None else parsed
+    heads = [ln for ln in parsed if ln.kind in ("roman", "num", "letter", "recipients")]
+    # a plan with no roman parts uses "1." as its top level: shift levels so it is level 1
+    if heads and not any(h.kind == "roman" for h in heads):
+        min_level = min(h.level for h in heads if h.kind != "recipients")
+        heads = [Line(h.start, h.end, h.text, h.kind, h.label,
+                      h.level if h.kind == "recipients" else h.level - min_level + 1) for h in heads]
+    first = heads[0].start if heads else len(text)
+    sections = [Section("", "", 0, 0, first if heads else len(text), ())]
+    stack: list[tuple[Line, tuple[str, ...]]] = []
+    for i, h in enumerate(heads):
+        while stack and stack[-1][0].level >= h.level:
+            stack.pop()
+        if h.kind == "recipients":
+            stack.clear()
+        labels = [s[0].label for s in stack] + [h.label]
+        crumb = (stack[-1][1] if stack else ()) + (_short(h.text),)
+        end = next((n.start for n in heads[i + 1:] if n.level <= h.level or n.kind == "recipients"),
+                   len(text))
+        sections.append(Section(".".join(labels), h.text, h.level, h.start, end, crumb))
+        stack.append((h, crumb))
+    return sections
+
+
+def title_of(text: str, parsed: list[Line] | None = None) -> str:
+    """Document type line ("KẾ HOẠCH") and the subject line after it, from the preamble."""
+    parsed = lines(text) if parsed is None else parsed
+    kinds = ("ke hoach", "chi thi", "ket luan", "nghi quyet", "quyet dinh", "huong dan",
+             "thong bao", "cong van", "bao cao", "chuong trinh", "de an")
+    for i, ln in enumerate(parsed[:15]):
+        if ln.kind != "text":
+            break
+        c = clean(ln.text)
+        s = strip(c)
+        for k in kinds:
+            if s.startswith(k) and c[: len(k)].isupper():
+                rest = c[len(k):].strip(" *:")
+                if not rest and i + 1 < len(parsed) and parsed[i + 1].kind == "text":
+                    rest = clean(parsed[i + 1].text)
+                return f"{c[:len(k)]} {rest}".strip()
+    return ""
