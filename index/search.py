@@ -14,6 +14,7 @@ import numpy as np
 
 from index import lexical
 from index.store import connect, current_generation
+from index.restore import Restorer
 from index.types import Hit
 from index.vectors import read_faiss
 from ingest.types import Chunk, Section
@@ -30,6 +31,7 @@ class _Snapshot:
     faiss: object
     bm25: lexical.BM25
     db: Path
+    restorer: Restorer
 
 
 class EmptyIndexError(Exception):
@@ -65,14 +67,15 @@ class Searcher:
         con = connect(gen / "store.sqlite", readonly=True)
         try:
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
-            titles = {r["name"]: r["title"] for r in con.execute("SELECT name, title FROM documents")}
+            docs = con.execute("SELECT name, title, text FROM documents").fetchall()
+            titles = {r["name"]: r["title"] for r in docs}
         finally:
             con.close()
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
         return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
-                         gen / "store.sqlite")
+                         gen / "store.sqlite", Restorer(r["text"] for r in docs))
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None) -> list[Hit]:
         snap = self.snapshot()
@@ -82,7 +85,8 @@ class Searcher:
         allowed = set(docs) if docs else None
         depth = n if allowed else min(n, max(CANDIDATES, k))
 
-        qv = self.embedder.embed_queries([query]).astype(np.float32)
+        # the dense model reads unmarked Vietnamese poorly: give it the query with marks restored
+        qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)
         sims, ids = snap.faiss.search(qv, depth)
         dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
         lex = snap.bm25.scores(lexical.query_tokens(query))

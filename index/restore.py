@@ -1,0 +1,76 @@
+"""Put diacritics back on a query typed without them, using the indexed documents' own
+vocabulary: "co quan nao chu tri" -> "cơ quan nào chủ trì".
+
+The embedding model reads unmarked Vietnamese poorly, so the dense channel gets the
+restored query. A query whose syllables are mostly unknown (English, say) is left as it is.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from ingest.normalize import has_diacritics, strip
+
+_SYLL = re.compile(r"\w+", re.UNICODE)
+
+
+# plans rarely ask questions: seed the question words users type, so "bao nhieu" is not
+# read as "báo nhiều"
+QUESTION_PHRASES = ("cơ quan nào, đơn vị nào, ai, bao nhiêu, mấy, khi nào, lúc nào, ngày nào, "
+                    "ở đâu, đâu, là gì, cái gì, như thế nào, thế nào, vì sao, tại sao, những gì, "
+                    "văn bản nào, kế hoạch nào, tỉnh nào, nước nào, những nước nào, nội dung gì. ") * 3
+
+
+class Restorer:
+    """A syllable bigram model of the corpus, decoded with Viterbi: each unmarked syllable
+    may be any marked form seen with the same letters; the sequence with the most likely
+    neighbours wins ("truyen bien gioi" -> "truyền biên giới", not "truyền biển giới")."""
+
+    def __init__(self, texts: Iterable[str], smoothing: float = 0.5):
+        self.forms: dict[str, Counter] = defaultdict(Counter)
+        self.bigrams: Counter = Counter()
+        for text in (QUESTION_PHRASES, *texts):
+            sylls = [s.lower() for s in _SYLL.findall(text)]
+            for s in sylls:
+                self.forms[strip(s)][s] += 1
+            self.bigrams.update(zip(sylls, sylls[1:]))
+        self.unigrams = Counter()
+        for c in self.forms.values():
+            self.unigrams.update(c)
+        self.total = sum(self.unigrams.values()) or 1
+        self.smoothing = smoothing
+
+    def _logp(self, prev: str | None, cur: str) -> float:
+        uni = (self.unigrams[cur] + 0.1) / self.total
+        if prev is None:
+            return math.log(uni)
+        lam = self.smoothing
+        return math.log((self.bigrams[(prev, cur)] + lam * uni * 1000) / (self.unigrams[prev] + lam * 1000))
+
+    def restore(self, query: str, min_known: float = 0.6) -> str:
+        if has_diacritics(query):
+            return query
+        tokens = list(_SYLL.finditer(query))
+        words = [strip(t.group()).lower() for t in tokens]
+        known = sum(1 for w in words if w in self.forms)
+        if not words or known / len(words) < min_known:
+            return query  # mostly unknown words: English or another language
+        # Viterbi over candidate forms; an unknown syllable keeps its own spelling
+        layers = [list(self.forms[w]) if w in self.forms else [w] for w in words]
+        best = {f: (self._logp(None, f), [f]) for f in layers[0]}
+        for cands in layers[1:]:
+            best = {c: max(((score + self._logp(prev, c), path + [c]) for prev, (score, path) in best.items()),
+                           key=lambda x: x[0]) for c in cands}
+        path = max(best.values(), key=lambda x: x[0])[1]
+        parts, pos = [], 0
+        for tok, marked in zip(tokens, path):
+            original = tok.group()
+            parts.append(query[pos:tok.start()])
+            # keep the user's capitals ("Tay Ninh" -> "Tây Ninh")
+            parts.append("".join(m.upper() if o.isupper() else m for o, m in zip(original, marked))
+                         if len(original) == len(marked) else original)
+            pos = tok.end()
+        parts.append(query[pos:])
+        return "".join(parts)
