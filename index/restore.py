@@ -49,13 +49,17 @@ class Restorer:
         lam = self.smoothing
         return math.log((self.bigrams[(prev, cur)] + lam * uni * 1000) / (self.unigrams[prev] + lam * 1000))
 
+    def known_fraction(self, query: str) -> float:
+        """Share of the query's syllables that occur in the corpus (low for English)."""
+        words = [strip(w).lower() for w in _SYLL.findall(query) if not w.isdigit()]
+        return sum(1 for w in words if w in self.forms) / len(words) if words else 0.0
+
     def restore(self, query: str, min_known: float = 0.6) -> str:
         if has_diacritics(query):
             return query
         tokens = list(_SYLL.finditer(query))
         words = [strip(t.group()).lower() for t in tokens]
-        known = sum(1 for w in words if w in self.forms)
-        if not words or known / len(words) < min_known:
+        if not words or self.known_fraction(query) < min_known:
             return query  # mostly unknown words: English or another language
         # Viterbi over candidate forms; an unknown syllable keeps its own spelling
         layers = [list(self.forms[w]) if w in self.forms else [w] for w in words]

@@ -95,10 +95,13 @@ class Searcher:
             keep = [i for i in scores if allowed is None or snap.chunks[i].doc in allowed]
             return sorted(keep, key=lambda i: -scores[i])[:depth]
 
+        # BM25 only speaks the corpus's language: an English question shares few words with
+        # it, and its few matches ("Tay Ninh") should not outvote the multilingual dense model
+        lex_weight = max(0.5, snap.restorer.known_fraction(query))
         fused: dict[int, float] = {}
-        for ranking in (ranked(dense), ranked(lex)):
+        for ranking, weight in ((ranked(dense), 1.0), (ranked(lex), lex_weight)):
             for rank, i in enumerate(ranking):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
         order = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
                     snap.titles.get(snap.chunks[i].doc, "")) for i in order]

@@ -56,8 +56,11 @@ def _units(text: str, lines: list[Line], cap: int) -> list[_Unit]:
     for ln in lines:
         n = count_tokens(ln.text)
         is_head = ln.kind in ("roman", "num", "letter", "recipients")
-        # leave room for a heading that must stay with this line
-        room = cap - units[-1].tokens - 1 if units and units[-1].heading else cap
+        # leave room for the heading lines just before, which must stay with this line
+        lead = next((i for i in range(len(units), 0, -1) if not units[i - 1].heading), 0)
+        room = cap - count_tokens(text[units[lead].start:ln.start]) if lead < len(units) else cap
+        if room < cap // 4:  # headings alone nearly fill a chunk: they must go on their own
+            room = cap
         if n <= room or (is_head and n <= cap):
             units.append(_Unit(ln.start, ln.end, n, is_head))
             continue
@@ -78,7 +81,8 @@ def _pack(text: str, units: list[_Unit], cap: int) -> list[tuple[int, int]]:
     cur: list[_Unit] = []
     for u in units:
         size = count_tokens(text[cur[0].start:u.end]) if cur else 0
-        if cur and (size > cap or (size > limit and len(spans) < parts - 1)) and not cur[-1].heading:
+        # the hard cap wins over keeping a heading with its body (only when it must)
+        if cur and (size > cap or (size > limit and len(spans) < parts - 1 and not cur[-1].heading)):
             spans.append((cur[0].start, cur[-1].end))
             cur = []
         cur.append(u)

@@ -69,6 +69,7 @@ def _compose(chars: list[str], src: list[int]) -> tuple[str, list[int]]:
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
+    """Folded form of NFC ``text`` (stored text is NFC) with its map back into ``text``."""
     return _fold_chars(text, keep_quality=True)
 
 
@@ -77,11 +78,11 @@ def strip_map(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    return fold_map(text)[0]
+    return fold_map(nfc(text))[0]
 
 
 def strip(text: str) -> str:
-    return strip_map(text)[0]
+    return strip_map(nfc(text))[0]
 
 
 def has_diacritics(text: str) -> bool:
