@@ -26,9 +26,11 @@ REFUSE_BELOW = 0.34  # best sentence must cover this share of the question's wei
 
 _MARKER = re.compile(r"^(?:[-–•+*]\s*|[a-zđ]\)\s*|\d{1,2}(?:\.\d{1,2})*\.\s*|[IVX]{1,5}\.\s*|[#*_\s]+)+")
 _DOCNUM = re.compile(r"\d+(?:/\d{4})?(?:/|-)[a-zđ]{1,6}(?:[-/][a-zđ0-9]+)*")
-_DEADLINE = re.compile(r"thoi gian thuc hien|thoi han|truoc ngay|hang nam|hang quy|hang thang|"
-                       r"thuong xuyen|dinh ky|quy [iv]+|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}|"
-                       r"ngay \d+|thang \d+|nam 20\d\d|trong nam")
+# time expressions that set when a duty is due; a bare date is not one (it usually dates a
+# cited document: "Kế hoạch số 25-KH/BCĐ, ngày 23/02/2024")
+_DEADLINE = re.compile(r"thoi gian (thuc hien|hoan thanh)|thoi han|(truoc|den|cham nhat) ngay|hang (nam|quy|thang|tuan)|"
+                       r"thuong xuyen|dinh ky|quy [iv]+\b|trong (nam|quy|thang) |hoan thanh (truoc|trong)|"
+                       r"truoc thang|ke tu ngay")
 _LEAD = re.compile(r"chu tri|co quan thuc hien|giao .{0,40}(thuc hien|chu tri)|de nghi|tham muu|"
                    r"xay dung ke hoach|chiu trach nhiem")
 _CUES: dict[str, Callable[[str, Question], bool]] = {
@@ -36,8 +38,22 @@ _CUES: dict[str, Callable[[str, Question], bool]] = {
     "partner": lambda s, q: "phoi hop" in s,
     "deadline": lambda s, q: bool(_DEADLINE.search(s)),
     "cited_document": lambda s, q: bool(_DOCNUM.search(s)),
-    "quantity": lambda s, q: any(n not in q.numbers for n in re.findall(r"\d+", s)),
+    "quantity": lambda s, q: _has_count(s, q),
 }
+# a count, not a year, a date or part of a document number ("82-KH/TU")
+_COUNT = re.compile(r"(?<![\d/.-])(\d+(?:[.,]\d+)*)(?![\d/-])\s*(\w*)")
+
+
+def _has_count(s: str, q: Question) -> bool:
+    for m in _COUNT.finditer(s):
+        n, unit = m.group(1), m.group(2)
+        if n in q.numbers or (len(n) == 4 and n[:2] in ("19", "20")):
+            continue
+        if q.unit is None or unit == q.unit:  # "bao nhiêu quốc gia" wants "26 quốc gia"
+            return True
+    return False
+
+
 # intents whose answer must contain that kind of content, or there is no answer
 _REQUIRED = {"quantity", "deadline", "cited_document"}
 
@@ -64,7 +80,16 @@ class ExtractiveAnswerer:
     def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str]):
         self.idf = idf
         self._doc_text = doc_text
-        self._stripped = lru_cache(maxsize=64)(lambda name: strip(self._doc_text(name)))
+        self._stripped = lru_cache(maxsize=64)(lambda name: strip(self._doc_text(name)).lower())
+
+    def _names_in(self, doc: str, name: str) -> bool:
+        """A name counts as present when two of its adjacent syllables occur together as a
+        phrase: "LĐLĐ Phú Riềng" matches "LĐLĐ huyện Phú Riềng", "Quảng Trị" does not match
+        "quảng bá … chủ trì"."""
+        text = self._stripped(doc)
+        sylls = name.split()
+        pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
+        return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
 
     def _weights(self, query_tokens: list[str]) -> dict[str, float]:
         return {t: w for t in set(query_tokens) if t[:2] in ("y:", "s:") and (w := self.idf(t)) > 0}
@@ -75,8 +100,7 @@ class ExtractiveAnswerer:
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits[:MAX_HITS]):
             c = hit.chunk
-            doc_stripped = self._stripped(c.doc)
-            if any(name not in doc_stripped for name in q.names):
+            if not all(self._names_in(c.doc, name) for name in q.names):
                 continue  # the question is about a place or body this document does not name
             context = _terms(strip(" ".join((hit.doc_title,) + c.breadcrumb)))
             for start, end in self._sentences(c.text, c.start):

@@ -40,6 +40,7 @@ class Question:
     english: bool
     names: tuple[str, ...]  # stripped proper names ("quang tri") the answer must be about
     numbers: tuple[str, ...]  # numbers already in the question (not an answer to it)
+    unit: str | None = None  # what a "bao nhiêu X" question counts (stripped first syllable of X)
 
 
 def understand(question: str) -> Question:
@@ -55,4 +56,5 @@ def understand(question: str) -> Question:
         name = strip(" ".join(words))
         if len(words) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
             names.append(name)
-    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)))
+    unit = m.group(2) if (m := re.search(r"\b(bao nhieu|may)\s+(\w+)", s)) else None
+    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), unit)
