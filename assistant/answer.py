@@ -76,13 +76,18 @@ def _terms(stripped: str) -> set[str]:
     return out
 
 
+def _weights(query_tokens: list[str], idf: Callable[[str], float]) -> dict[str, float]:
+    """The question's diacritic-free words and syllables, weighted by rarity in the corpus."""
+    return {t: w for t in set(query_tokens) if t[:2] in ("y:", "s:") and (w := idf(t)) > 0}
+
+
 class ExtractiveAnswerer:
     def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str]):
         self.idf = idf
         self._doc_text = doc_text
         self._stripped = lru_cache(maxsize=64)(lambda name: strip(self._doc_text(name)).lower())
 
-    def _names_in(self, doc: str, name: str) -> bool:
+    def names_in(self, doc: str, name: str) -> bool:
         """A name counts as present when two of its adjacent syllables occur together as a
         phrase: "LĐLĐ Phú Riềng" matches "LĐLĐ huyện Phú Riềng", "Quảng Trị" does not match
         "quảng bá … chủ trì"."""
@@ -91,16 +96,13 @@ class ExtractiveAnswerer:
         pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
         return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
 
-    def _weights(self, query_tokens: list[str]) -> dict[str, float]:
-        return {t: w for t in set(query_tokens) if t[:2] in ("y:", "s:") and (w := self.idf(t)) > 0}
-
     def candidates(self, q: Question, query_tokens: list[str], hits: list[Hit]) -> list[_Candidate]:
-        weights = self._weights(query_tokens)
+        weights = _weights(query_tokens, self.idf)
         total = sum(weights.values()) or 1.0
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits[:MAX_HITS]):
             c = hit.chunk
-            if not all(self._names_in(c.doc, name) for name in q.names):
+            if not all(self.names_in(c.doc, name) for name in q.names):
                 continue  # the question is about a place or body this document does not name
             context = _terms(strip(" ".join((hit.doc_title,) + c.breadcrumb)))
             for start, end in self._sentences(c.text, c.start):

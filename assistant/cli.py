@@ -39,6 +39,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_docs)
 
+    p = sub.add_parser("obligations", help="list duties: who leads, who coordinates, by when")
+    p.add_argument("--agency", help="any spelling: 'Sở TT&TT', 'sở thông tin và truyền thông'")
+    p.add_argument("--role", choices=("any", "lead", "partner"), default="any")
+    p.add_argument("--doc", help="document file name")
+    _index_arg(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_obligations)
+
+    p = sub.add_parser("citations", help="list documents cited by the ingested ones")
+    p.add_argument("--cites", help="a document number, e.g. '57-KL/TW': which documents cite it")
+    p.add_argument("--doc", help="citing document file name")
+    _index_arg(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_citations)
+
     p = sub.add_parser("remove", help="remove documents by file name")
     p.add_argument("names", nargs="+")
     _index_arg(p)
@@ -127,6 +142,62 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+OBLIGATION_FIELDS = ("doc", "section", "task", "lead", "partners", "deadline", "deadline_norm", "source", "start", "end")
+CITATION_FIELDS = ("doc", "kind", "number", "date", "issuer", "title", "start", "end")
+
+
+def _emit(records: list[dict], fields: tuple[str, ...], fmt: str, table_cols: tuple[str, ...]) -> None:
+    import csv
+
+    if fmt == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        w = csv.DictWriter(sys.stdout, fieldnames=fields)
+        w.writeheader()
+        for r in records:
+            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+    else:
+        for r in records:
+            cells = ["; ".join(r[c]) if isinstance(r[c], list) else str(r[c] or "-") for c in table_cols]
+            print(" | ".join(c[:70] for c in cells))
+        print(f"({len(records)} dòng)")
+
+
+def _rows_searcher(args: argparse.Namespace):
+    from index.search import Searcher
+
+    return Searcher(index_dir(args))
+
+
+def cmd_obligations(args: argparse.Namespace) -> int:
+    from index.search import EmptyIndexError
+
+    try:
+        rows = _rows_searcher(args).obligations(args.agency, args.doc, args.role)
+    except EmptyIndexError as exc:
+        print(f"tracuu: {exc}", file=sys.stderr)
+        return 2
+    records = [{"doc": o.doc, "section": o.section, "task": o.task, "lead": list(o.lead),
+                "partners": list(o.partners), "deadline": o.deadline, "deadline_norm": o.deadline_norm,
+                "source": o.source, "start": o.start, "end": o.end} for o in rows]
+    _emit(records, OBLIGATION_FIELDS, args.format, ("doc", "section", "lead", "partners", "deadline", "task"))
+    return 0
+
+
+def cmd_citations(args: argparse.Namespace) -> int:
+    from index.search import EmptyIndexError
+
+    try:
+        rows = _rows_searcher(args).citations(args.cites, args.doc)
+    except EmptyIndexError as exc:
+        print(f"tracuu: {exc}", file=sys.stderr)
+        return 2
+    records = [{"doc": c.doc, "kind": c.kind, "number": c.number, "date": c.date, "issuer": c.issuer,
+                "title": c.title, "start": c.start, "end": c.end} for c in rows]
+    _emit(records, CITATION_FIELDS, args.format, ("doc", "kind", "number", "date", "issuer", "title"))
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     from index.indexer import Indexer
 
@@ -145,6 +216,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `tracuu obligations | head` ends quietly
     args = parser.parse_args(argv)
     return args.func(args)
 

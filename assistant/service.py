@@ -4,7 +4,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from functools import lru_cache
+
 from assistant.answer import ExtractiveAnswerer
+from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
 from assistant.understand import understand
 from index import lexical
@@ -17,19 +20,31 @@ REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} 
 class Assistant:
     def __init__(self, index_dir: Path, embedder=None):
         self.searcher = Searcher(index_dir, embedder)
-        self._answerer: tuple[str, ExtractiveAnswerer] | None = None
+        self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer] | None = None
 
-    def _extractive(self) -> ExtractiveAnswerer:
+    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer]:
         snap = self.searcher.snapshot()
         if self._answerer is None or self._answerer[0] != snap.generation:
-            self._answerer = (snap.generation, ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text))
-        return self._answerer[1]
+            extractive = ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text)
+            rows = RowAnswerer(snap.obligations, snap.bm25.idf, self.searcher.document_text,
+                               lru_cache(maxsize=None)(self.searcher.sections), snap.titles, extractive.names_in)
+            self._answerer = (snap.generation, extractive, rows)
+        return self._answerer[1], self._answerer[2]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
         t0 = time.perf_counter()
         q = understand(question)
         hits = self.searcher.search(question, k=k, docs=docs)
-        text, citations = self._extractive().answer(q, lexical.query_tokens(question), hits)
+        tokens = lexical.query_tokens(question)
+        extractive, rows = self._answerers()
+        text, citations = "", []
+        # who/when questions and an agency's duties are answered from obligation rows first
+        if q.intent == "duties":
+            text, citations = rows.answer_duties(q)
+        elif q.intent in ("lead", "partner", "deadline"):
+            text, citations = rows.answer_field(q, tokens, hits)
+        if not citations:
+            text, citations = extractive.answer(q, tokens, hits)
         refused = not citations
         if refused:
             text = REFUSAL.format(n=len(self.searcher.snapshot().titles))

@@ -10,6 +10,10 @@ from index.lexical import STOP_SYLLABLES
 
 # intent -> cue patterns on the stripped, lower-cased question (Vietnamese and English)
 INTENT_CUES: dict[str, tuple[str, ...]] = {
+    # what one agency must do, across all documents
+    "duties": (r"phai lam (gi|nhung gi)", r"(co )?nhiem vu (gi|nao)", r"nhiem vu cua", r"trach nhiem (gi|cua)",
+               r"lam nhung viec gi", r"giao (nhiem vu )?gi", r"what (must|should|does) .* do", r"duties",
+               r"responsibilit", r"tasks? (of|for|assigned)"),
     # which documents say X: the answer lists one passage per document
     "documents": (r"(nhung|cac) (ke hoach|van ban) nao", r"^ke hoach nao", r"^(tinh|van ban) nao",
                   r"which (of these )?(plans|documents)", r"lan luot"),
@@ -27,7 +31,7 @@ INTENT_CUES: dict[str, tuple[str, ...]] = {
 }
 # checked in this order: "phối hợp" questions also say "cơ quan nào", and questions about
 # a cited document ask "ban hành ngày nào" without wanting a deadline
-INTENT_ORDER = ("documents", "partner", "cited_document", "deadline", "quantity", "lead")
+INTENT_ORDER = ("duties", "documents", "partner", "cited_document", "deadline", "quantity", "lead")
 
 _ENGLISH = re.compile(r"\b(what|which|who|when|where|how|the|of|is|are|does|do|in|for)\b")
 _NAME = re.compile(r"(?<![\w])((?:[A-ZĐ][\wÀ-ỹ]*)(?:\s+[A-ZĐ][\wÀ-ỹ]*)+)")
@@ -36,7 +40,7 @@ _NAME = re.compile(r"(?<![\w])((?:[A-ZĐ][\wÀ-ỹ]*)(?:\s+[A-ZĐ][\wÀ-ỹ]*)+)
 @dataclass(frozen=True)
 class Question:
     text: str
-    intent: str  # documents | partner | cited_document | deadline | quantity | lead | content
+    intent: str  # duties | documents | partner | cited_document | deadline | quantity | lead | content
     english: bool
     names: tuple[str, ...]  # stripped proper names ("quang tri") the answer must be about
     numbers: tuple[str, ...]  # numbers already in the question (not an answer to it)

@@ -9,7 +9,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from index import lexical
-from index.store import Generation, connect, current_generation, sections_json, writer_lock
+from index.store import SCHEMA_VERSION, Generation, connect, current_generation, schema_version, sections_json, \
+    writer_lock
+from ingest.citations import normalise_number
 from index.types import FileResult, IngestReport
 from index.vectors import write_faiss
 from ingest import Document, IngestError, expand_paths, load_document
@@ -42,6 +44,10 @@ class Indexer:
             return {}
         con = connect(live / "store.sqlite", readonly=True)
         try:
+            if schema_version(con) < SCHEMA_VERSION:
+                # built by an older tracuu: every file given is processed again, so the rows
+                # that version did not extract get filled in
+                return {r["name"]: "" for r in con.execute("SELECT name FROM documents")}
             return {r["name"]: r["sha256"] for r in con.execute("SELECT name, sha256 FROM documents")}
         finally:
             con.close()
@@ -89,7 +95,8 @@ class Indexer:
         try:
             con = gen.con
             for name in remove + [d.name for d, _ in docs]:
-                con.execute("DELETE FROM chunks WHERE doc = ?", (name,))
+                for table in ("chunks", "obligations", "citations"):
+                    con.execute(f"DELETE FROM {table} WHERE doc = ?", (name,))
                 con.execute("DELETE FROM documents WHERE name = ?", (name,))
             pending: dict[str, str] = {}
             for doc, _ in docs:
@@ -105,6 +112,20 @@ class Indexer:
                         " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (c.doc, c.ord, c.section, json.dumps(list(c.breadcrumb), ensure_ascii=False),
                          c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
+                con.executemany(
+                    "INSERT INTO obligations (doc, section, task, lead, partners, deadline, deadline_norm, start,"
+                    " end, source, spans) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(o.doc, o.section, o.task, json.dumps(o.lead, ensure_ascii=False),
+                      json.dumps(o.partners, ensure_ascii=False), o.deadline, o.deadline_norm, o.start, o.end,
+                      o.source, json.dumps({"task": o.task_span, "lead": o.lead_span,
+                                            "partners": o.partners_span, "deadline": o.deadline_span}))
+                     for o in doc.obligations])
+                con.executemany(
+                    "INSERT INTO citations (doc, kind, number, number_key, date, issuer, title, start, end)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(c.doc, c.kind, c.number, normalise_number(c.number), c.date, c.issuer, c.title, c.start,
+                      c.end) for c in doc.cited])
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             if pending:
                 keys = list(pending)
                 vecs = self.embedder.embed_passages([pending[k] for k in keys]).astype(np.float32)

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from index import lexical
-from index.store import connect, current_generation
+from index.rows import filter_citations, filter_obligations, load_citations, load_obligations
+from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, schema_version
 from index.restore import Restorer
 from index.types import Hit
 from index.vectors import read_faiss
-from ingest.types import Chunk, Section
+from ingest.types import Chunk, CitedDocument, Obligation, Section
 
 RRF_K = 60
 CANDIDATES = 50  # per channel, before fusion
@@ -32,6 +33,8 @@ class _Snapshot:
     bm25: lexical.BM25
     db: Path
     restorer: Restorer
+    obligations: list[Obligation]
+    cited: list[CitedDocument]
 
 
 class EmptyIndexError(Exception):
@@ -66,6 +69,10 @@ class Searcher:
     def _load(gen: Path) -> _Snapshot:
         con = connect(gen / "store.sqlite", readonly=True)
         try:
+            if schema_version(con) < SCHEMA_VERSION:
+                raise OutdatedIndexError(f"the index at {gen.parent} was built by an older tracuu: "
+                                         "run 'tracuu ingest' on its files again to upgrade it")
+            obligations, cited = load_obligations(con), load_citations(con)
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             docs = con.execute("SELECT name, title, text FROM documents").fetchall()
             titles = {r["name"]: r["title"] for r in docs}
@@ -75,7 +82,7 @@ class Searcher:
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
         return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
-                         gen / "store.sqlite", Restorer(r["text"] for r in docs))
+                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited)
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None) -> list[Hit]:
         snap = self.snapshot()
@@ -106,7 +113,14 @@ class Searcher:
         return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
                     snap.titles.get(snap.chunks[i].doc, "")) for i in order]
 
-    # --- document access, for answers and the app -------------------------------------
+    # --- rows, documents: for answers, the CLI and the app ---------------------------------
+    def obligations(self, agency: str | None = None, doc: str | None = None, role: str = "any",
+                    text: str | None = None) -> list[Obligation]:
+        return filter_obligations(self.snapshot().obligations, agency, doc, role, text)
+
+    def citations(self, cites: str | None = None, doc: str | None = None) -> list[CitedDocument]:
+        return filter_citations(self.snapshot().cited, cites, doc)
+
     def document_text(self, name: str) -> str:
         snap = self.snapshot()
         con = connect(snap.db, readonly=True)

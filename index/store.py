@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: obligations and citations tables
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,11 +47,47 @@ CREATE TABLE IF NOT EXISTS chunks (
     UNIQUE (doc, ord)
 );
 CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS obligations (
+    id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL REFERENCES documents(name) ON DELETE CASCADE,
+    section TEXT NOT NULL,
+    task TEXT NOT NULL,
+    lead TEXT NOT NULL,              -- JSON list of canonical agency names
+    partners TEXT NOT NULL,          -- JSON list
+    deadline TEXT,
+    deadline_norm TEXT,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    spans TEXT NOT NULL              -- JSON {task, lead, partners, deadline: [start, end] | null}
+);
+CREATE TABLE IF NOT EXISTS citations (
+    id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL REFERENCES documents(name) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    number TEXT NOT NULL,
+    number_key TEXT NOT NULL,        -- upper case, no spaces: what queries match on
+    date TEXT,
+    issuer TEXT,
+    title TEXT,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS citations_number ON citations(number_key);
 """
 
 
 def default_index_dir() -> Path:
     return Path(os.environ.get("TRACUU_INDEX", "tracuu-index"))
+
+
+class OutdatedIndexError(Exception):
+    pass
+
+
+def schema_version(con: sqlite3.Connection) -> int:
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def current_generation(index_dir: Path) -> Path | None:

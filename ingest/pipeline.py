@@ -5,7 +5,9 @@ import hashlib
 from pathlib import Path
 
 from ingest.chunker import DEFAULT_MAX_TOKENS, chunk_document
+from ingest.citations import extract_citations
 from ingest.normalize import nfc
+from ingest.obligations import extract_obligations
 from ingest.readers import read_text, supported_extensions
 from ingest.structure import lines, parse_sections, title_of
 from ingest.types import Document, IngestError
@@ -25,6 +27,8 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc = Document(name=path.name, sha256=hashlib.sha256(data).hexdigest(), text=text,
                    title=title_of(text, parsed), sections=sections)
     doc.chunks = chunk_document(doc.name, text, sections, parsed, max_tokens)
+    doc.obligations = extract_obligations(doc.name, text, sections, parsed)
+    doc.cited = extract_citations(doc.name, text)
     if not doc.chunks:
         raise IngestError(str(path), "no text found in file")
     return doc

@@ -39,6 +39,8 @@ class Document:
     title: str = ""
     sections: list[Section] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
+    obligations: list["Obligation"] = field(default_factory=list)
+    cited: list["CitedDocument"] = field(default_factory=list)
 
 
 class IngestError(Exception):
@@ -48,3 +50,41 @@ class IngestError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A duty found in a document: who leads, who coordinates, by when — each with the span
+    where the document says it, so an answer can cite exactly that line."""
+
+    doc: str
+    section: str
+    task: str  # the task as written (heading, bullet or sentence)
+    lead: tuple[str, ...]  # canonical agency names (ingest.agencies)
+    partners: tuple[str, ...]
+    deadline: str | None  # as written ("Quý III, IV/2024", "trước ngày 30 tháng 11 hàng năm")
+    deadline_norm: str | None  # "2024-Q3/2024-Q4", "--11-30" (yearly), "2025-06-30", "ongoing"
+    start: int  # the whole obligation: task and its fields
+    end: int
+    source: str  # "fields" | "table" | "prose" | "assignment" | "report"
+    task_span: Span | None = None
+    lead_span: Span | None = None
+    partners_span: Span | None = None
+    deadline_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class CitedDocument:
+    """A reference to another document: "Kết luận số 57-KL/TW ngày 15/6/2023 của Bộ Chính trị"."""
+
+    doc: str  # the citing document
+    kind: str  # "Kết luận", "Nghị định", …
+    number: str  # normalised: "57-KL/TW", "72/2015/NĐ-CP"
+    date: str | None  # ISO
+    issuer: str | None
+    title: str | None
+    start: int
+    end: int

@@ -1,0 +1,56 @@
+"""Obligation and cited-document rows: loaded with each index generation, filtered here.
+
+Agency filters match any spelling through the alias table ("Sở TT&TT" finds rows of
+"Sở Thông tin và Truyền thông"); number filters ignore case and spaces ("57-kl/tw")."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from ingest.agencies import matches
+from ingest.citations import normalise_number
+from ingest.normalize import fold
+from ingest.types import CitedDocument, Obligation
+
+
+def _span(v) -> tuple[int, int] | None:
+    return (int(v[0]), int(v[1])) if v else None
+
+
+def load_obligations(con: sqlite3.Connection) -> list[Obligation]:
+    out = []
+    for r in con.execute("SELECT * FROM obligations ORDER BY doc, start, id"):
+        spans = json.loads(r["spans"])
+        out.append(Obligation(r["doc"], r["section"], r["task"], tuple(json.loads(r["lead"])),
+                              tuple(json.loads(r["partners"])), r["deadline"], r["deadline_norm"], r["start"],
+                              r["end"], r["source"], _span(spans["task"]), _span(spans["lead"]),
+                              _span(spans["partners"]), _span(spans["deadline"])))
+    return out
+
+
+def load_citations(con: sqlite3.Connection) -> list[CitedDocument]:
+    return [CitedDocument(r["doc"], r["kind"], r["number"], r["date"], r["issuer"], r["title"], r["start"], r["end"])
+            for r in con.execute("SELECT * FROM citations ORDER BY doc, start, id")]
+
+
+def filter_obligations(rows: list[Obligation], agency: str | None = None, doc: str | None = None,
+                       role: str = "any", text: str | None = None) -> list[Obligation]:
+    """role: "lead", "partner" or "any" (the agency leads or coordinates)."""
+    out = []
+    for r in rows:
+        if doc and r.doc != doc:
+            continue
+        if agency:
+            lead = any(matches(agency, a) for a in r.lead)
+            partner = any(matches(agency, a) for a in r.partners)
+            if not {"lead": lead, "partner": partner, "any": lead or partner}[role]:
+                continue
+        if text and fold(text) not in fold(" ".join((r.task, r.deadline or "", *r.lead, *r.partners))):
+            continue
+        out.append(r)
+    return out
+
+
+def filter_citations(rows: list[CitedDocument], cites: str | None = None, doc: str | None = None) -> list[CitedDocument]:
+    key = normalise_number(cites) if cites else None
+    return [c for c in rows if (not key or normalise_number(c.number) == key) and (not doc or c.doc == doc)]
