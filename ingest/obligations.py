@@ -39,7 +39,8 @@ _VERBS = ("xây dựng", "tham mưu", "phối hợp", "chủ trì", "thực hi�
           "quan tâm", "khẩn trương")
 # a lower-case verb after the agency ends its name; "các tổ chức", "tổ chức đảng" are nouns
 _VERB = re.compile(r"(?<!các )(?<!những )(?<!ban )(?<!cơ quan )\b(?:" + "|".join(_VERBS) + r")\b(?! (?:đảng|chính trị|đoàn thể|quốc tế|cơ sở))")
-_PARTNER = re.compile(r"[Pp]hối hợp(?: chặt chẽ)?(?: với)?\s+(?P<p>.+?)(?=\s+(?:để|nhằm|trong|thường xuyên|"
+_PARTNER = re.compile(r"[Pp]hối hợp(?: chặt chẽ)?(?: với)?\s+(?P<p>.+?)(?=\s+(?:để|nhằm|trong|thường xuyên|hoàn thành|"
+                      r"trước|chậm nhất|"
                       + "|".join(_VERBS) + r")\b|[;.:]|$)")
 # "giao/đề nghị/yêu cầu" + a list of agencies (commas and ";" included) up to the verb
 _ASSIGN = re.compile(r"(?:^|[.;]\s+|\b)(?:[Gg]iao|[Đđ]ề nghị|[Yy]êu cầu)\s+(?P<a>.+?)(?=\s+(?:" + "|".join(_VERBS)
