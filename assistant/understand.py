@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.normalize import has_diacritics, strip
+from ingest.normalize import UPPER, has_diacritics, strip
 from index.lexical import STOP_SYLLABLES
 
 # intent -> cue patterns on the stripped, lower-cased question (Vietnamese and English)
@@ -34,7 +34,7 @@ INTENT_CUES: dict[str, tuple[str, ...]] = {
 INTENT_ORDER = ("duties", "documents", "partner", "cited_document", "deadline", "quantity", "lead")
 
 _ENGLISH = re.compile(r"\b(what|which|who|when|where|how|the|of|is|are|does|do|in|for)\b")
-_NAME = re.compile(r"(?<![\w])((?:[A-ZĐ][\wÀ-ỹ]*)(?:\s+[A-ZĐ][\wÀ-ỹ]*)+)")
+_NAME = re.compile(rf"(?<![\w])((?:[{UPPER}]\w*)(?:\s+[{UPPER}]\w*)+)")
 
 
 @dataclass(frozen=True)

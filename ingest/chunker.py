@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.normalize import UPPER
 from ingest.structure import Line
 from ingest.tokens import count_tokens
 from ingest.types import Chunk, Section
 
 DEFAULT_MAX_TOKENS = 350
-_SENTENCE_END = re.compile(r"(?<=[.;!?…])[\"”’)]*\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9\-+*])")
+_SENTENCE_END = re.compile(r"(?<=[.;!?…])[\"”’)]*\s+(?=[\"“(]?[" + UPPER + r"0-9\-+*])")
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,26 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _hard_split(text: str, start: int, end: int, cap: int) -> list[tuple[int, int]]:
-    """Last resort for one sentence over the cap: cut between words."""
-    out, s = [], start
-    words = [m.end() for m in re.finditer(r"\S+", text[start:end])]
-    last = start
-    for w_end in words:
-        e = start + w_end
-        if count_tokens(text[s:e]) > cap and last > s:
-            out.append((s, last))
-            s = last + len(text[last:e]) - len(text[last:e].lstrip())
-        last = e
-    out.append((s, end))
-    return out
+    """Last resort for one sentence over the cap: cut between clauses (after ; , :), and
+    between words only inside a clause that alone is over the cap."""
+    def pack(bounds: list[int], s: int) -> list[tuple[int, int]]:
+        out, last, stop = [], s, bounds[-1]
+        for b in bounds:
+            if count_tokens(text[s:b]) > cap and last > s:
+                out.append((s, last))
+                s = last + len(text[last:b]) - len(text[last:b].lstrip())
+            last = b
+        out.append((s, stop))
+        return out
+
+    def split(a: int, b: int, levels: tuple[str, ...]) -> list[tuple[int, int]]:
+        if count_tokens(text[a:b]) <= cap or not levels:
+            return [(a, b)]
+        bounds = sorted({a + m.end() for m in re.finditer(levels[0], text[a:b])} | {b})
+        return [piece for x, y in pack(bounds, a) for piece in split(x, y, levels[1:])]
+
+    out = split(start, end, (r"[;:](?=\s)", r",(?=\s)", r"\S+"))
+    return [(a, b) for a, b in out if b > a]
 
 
 def _units(text: str, lines: list[Line], cap: int) -> list[_Unit]:

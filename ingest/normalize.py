@@ -18,6 +18,10 @@ _TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": 
 _QUALITY = {"\u0302", "\u0306", "\u031b"}
 
 
+# capital letters of Vietnamese (NFC): for "starts with a capital" in regular expressions
+UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 

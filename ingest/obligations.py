@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.agencies import split_agencies, starts_agency
-from ingest.normalize import strip
+from ingest.normalize import UPPER, strip
 from ingest.structure import RECIPIENTS, Line, clean
 from ingest.types import Obligation, Section, Span
 
@@ -45,6 +45,8 @@ _PARTNER = re.compile(r"[Pp]hối hợp(?: chặt chẽ)?(?: với)?\s+(?P<p>.+?
 # "giao/đề nghị/yêu cầu" + a list of agencies (commas and ";" included) up to the verb
 _ASSIGN = re.compile(r"(?:^|[.;]\s+|\b)(?:[Gg]iao|[Đđ]ề nghị|[Yy]êu cầu)\s+(?P<a>.+?)(?=\s+(?:" + "|".join(_VERBS)
                      + r")\b|\s*\(|[:.]|$)")
+# the issuer's own act in the preamble: "Thực hiện …, Ban Thường vụ … ban hành kế hoạch …"
+_ISSUER_ACT = re.compile(r"(?:^|,\s*)(?P<a>[" + UPPER + r"][^,;:]{3,90}?)\s+(?:ban hành|xây dựng)\s+(?:[Kk]ế hoạch|[Cc]hương trình)")
 _FOOTNOTE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
 _MAX_AGENCY_WORDS = 25
 
@@ -52,7 +54,7 @@ _MAX_AGENCY_WORDS = 25
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split at . ! ? only: a ";" inside a duty often separates items of one agency list."""
     spans, s = [], start
-    for m in re.finditer(r"(?<=[.!?])\s+(?=[A-ZĐ])", text[start:end]):
+    for m in re.finditer(r"(?<=[.!?])\s+(?=[" + UPPER + "])", text[start:end]):
         spans.append((s, start + m.start()))
         s = start + m.end()
     spans.append((s, end))
@@ -307,9 +309,13 @@ class _Extractor:
                     continue
                 lead: list[str] = []
                 lspan = None
-                if (m := _ASSIGN.search(s.text)) and (lead := _agencies(m["a"])):
+                source = "prose"
+                if self.section_at(a).level == 0 and (m := _ISSUER_ACT.search(s.text)) \
+                        and (lead := _agencies(m["a"])):
+                    lspan, source = (a + m.start("a"), a + m.end("a")), "issuer"
+                elif (m := _ASSIGN.search(s.text)) and (lead := _agencies(m["a"])):
                     lspan = (a + m.start("a"), a + m.end("a"))
-                elif (m := re.match(r"(?P<a>[^:]{3,80}):\s+(?=[A-ZĐ])", s.text)) and (lead := _agencies(m["a"])):
+                elif (m := re.match(r"(?P<a>[^:]{3,80}):\s+(?=[" + UPPER + "])", s.text)) and (lead := _agencies(m["a"])):
                     lspan = (a + m.start("a"), a + m.end("a"))
                 elif starts_agency(s.text) and (v := _VERB.search(s.text)) and (lead := _agencies(s.text[:v.start()])):
                     lspan = (a, a + v.start())
@@ -322,7 +328,7 @@ class _Extractor:
                 if (pm := _PARTNER.search(s.text)) and (partners := _agencies(pm["p"])):
                     pspan = (a + pm.start(), a + pm.end())
                 deadline = _Content(a + dm.start(), a + dm.end(), dm.group()) if dm else None
-                self.add(self.section_at(a), s, lead, partners, deadline, a, b, "prose" if lead else "report",
+                self.add(self.section_at(a), s, lead, partners, deadline, a, b, source if lead else "report",
                          lspan, pspan)
 
 

@@ -69,7 +69,7 @@ class Obligation:
     deadline_norm: str | None  # "2024-Q3/2024-Q4", "--11-30" (yearly), "2025-06-30", "ongoing"
     start: int  # the whole obligation: task and its fields
     end: int
-    source: str  # "fields" | "table" | "prose" | "assignment" | "report"
+    source: str  # "fields" | "table" | "prose" | "assignment" | "report" | "issuer" (the plan's own author)
     task_span: Span | None = None
     lead_span: Span | None = None
     partners_span: Span | None = None
