@@ -108,7 +108,7 @@ def build_app(assistant: Assistant):
     return app
 
 
-def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860) -> None:
-    assistant = Assistant(index_dir)
+def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, llm: str | None = None) -> None:
+    assistant = Assistant(index_dir, llm=llm)
     assistant.searcher.snapshot()  # fail early with a clear message when there is no index
     build_app(assistant).launch(server_name=host, server_port=port, css=CSS, footer_links=[])

@@ -18,6 +18,12 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
                    help="index directory (default: $TRACUU_INDEX or ./tracuu-index)")
 
 
+def _llm_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", default=os.environ.get("TRACUU_LLM") or None,
+                   help="optional generative answerer: openai:MODEL@URL, ollama:MODEL[@URL] or "
+                        "llamacpp:PATH.gguf (default: $TRACUU_LLM, else extractive, no model)")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     parser = argparse.ArgumentParser(prog="tracuu", description="Tra cứu kế hoạch, chỉ thị có trích dẫn nguồn.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +38,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     _index_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.add_argument("-k", type=int, default=10, help="passages to retrieve (default 10)")
+    _llm_arg(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("docs", help="list ingested documents")
@@ -63,6 +70,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     _index_arg(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    _llm_arg(p)
     p.set_defaults(func=cmd_serve)
     return parser, sub
 
@@ -108,7 +116,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
     from index.search import EmptyIndexError
 
-    assistant = Assistant(index_dir(args))
+    assistant = Assistant(index_dir(args), llm=args.llm)
     questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
     try:
         for q in questions:
@@ -211,7 +219,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from assistant.app import serve
 
-    serve(index_dir(args), host=args.host, port=args.port)
+    serve(index_dir(args), host=args.host, port=args.port, llm=args.llm)
     return 0
 
 

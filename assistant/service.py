@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Iterator
 
 from functools import lru_cache
 
@@ -18,8 +19,17 @@ REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} 
 
 
 class Assistant:
-    def __init__(self, index_dir: Path, embedder=None):
+    """``llm``: a LangChain chat model, or a spec string (see assistant.generative); None
+    (the default) answers extractively, with no model at all."""
+
+    def __init__(self, index_dir: Path, embedder=None, llm=None):
         self.searcher = Searcher(index_dir, embedder)
+        self.generator = None
+        if llm is not None:
+            from assistant.generative import GenerativeAnswerer, LLMSpec, make_chat_model
+
+            model = make_chat_model(LLMSpec.parse(llm)) if isinstance(llm, str) else llm
+            self.generator = GenerativeAnswerer(model, self.searcher.document_text)
         self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer] | None = None
 
     def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer]:
@@ -32,23 +42,51 @@ class Assistant:
         return self._answerer[1], self._answerer[2]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
+        answer = None
+        for item in self.stream(question, k, docs):
+            answer = item
+        return answer
+
+    def stream(self, question: str, k: int = 10, docs: list[str] | None = None) -> Iterator[str | Answer]:
+        """Text as it is produced (the model's draft, or the extractive answer in pieces), then
+        the final, checked Answer as the last item."""
         t0 = time.perf_counter()
         q = understand(question)
         hits = self.searcher.search(question, k=k, docs=docs)
-        tokens = lexical.query_tokens(question)
-        extractive, rows = self._answerers()
-        text, citations = "", []
-        # who/when questions and an agency's duties are answered from obligation rows first
-        if q.intent == "duties":
-            text, citations = rows.answer_duties(q)
-        elif q.intent in ("lead", "partner", "deadline"):
-            text, citations = rows.answer_field(q, tokens, hits)
-        if not citations:
-            text, citations = extractive.answer(q, tokens, hits)
+        text, citations, answerer, dropped = "", [], "extractive", []
+        refused_by_model = False
+        if self.generator is not None and hits:
+            from assistant.generative import LLMUnavailable
+
+            try:
+                pieces = []
+                for tok in self.generator.stream(question, hits):
+                    pieces.append(tok)
+                    yield tok
+                gen = self.generator.verify("".join(pieces), hits)
+                text, citations, dropped, refused_by_model = gen.text, gen.citations, gen.dropped, gen.refused
+                answerer = "generative"
+                if not citations and not refused_by_model:
+                    answerer = "extractive (fallback: no generated sentence was supported by its passages)"
+            except LLMUnavailable as exc:
+                answerer = f"extractive (fallback: model unreachable: {exc})"
+        if not citations and not refused_by_model:
+            tokens = lexical.query_tokens(question)
+            extractive, rows = self._answerers()
+            # who/when questions and an agency's duties are answered from obligation rows first
+            if q.intent == "duties":
+                text, citations = rows.answer_duties(q)
+            elif q.intent in ("lead", "partner", "deadline"):
+                text, citations = rows.answer_field(q, tokens, hits)
+            if not citations:
+                text, citations = extractive.answer(q, tokens, hits)
+            if self.generator is None:
+                for line in text.splitlines(keepends=True):
+                    yield line
         refused = not citations
         if refused:
             text = REFUSAL.format(n=len(self.searcher.snapshot().titles))
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "
                                          f"{h.chunk.text[:160].strip()}…" for h in hits[:3])
-        return Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0)
+        yield Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0, answerer, dropped)

@@ -26,6 +26,8 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     intent: str = "content"
     seconds: float = 0.0
+    answerer: str = "extractive"  # "extractive" | "generative" | "extractive (fallback: …)"
+    dropped: list[str] = field(default_factory=list)  # generated sentences no passage supports
 
     def to_json(self) -> dict:
         """The shape `tracuu ask --json` prints, one object per question."""

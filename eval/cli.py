@@ -5,14 +5,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.cli import _index_arg, build_parser, index_dir, run
+from assistant.cli import _index_arg, _llm_arg, build_parser, index_dir, run
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
     from eval.run import evaluate, format_report, write_report
 
-    report = evaluate(args.gold, Assistant(index_dir(args)), k=args.k)
+    report = evaluate(args.gold, Assistant(index_dir(args), llm=args.llm), k=args.k)
     print(format_report(report))
     if args.out:
         write_report(report, args.out)
@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     _index_arg(e)
     e.add_argument("--out", type=Path, default=None, help="write per-item results as JSON")
     e.add_argument("-k", type=int, default=10)
+    _llm_arg(e)
     e.set_defaults(func=cmd_eval)
     return p
 

@@ -23,6 +23,8 @@ class ItemResult:
     keywords: int
     citation_ok: bool
     seconds: float
+    answerer: str = "extractive"
+    dropped: int = 0  # generated sentences dropped as unsupported
 
 
 @dataclass
@@ -60,7 +62,7 @@ def evaluate_item(assistant: Assistant, item: GoldItem, k: int = 10) -> ItemResu
                 for c in ans.citations for d, s, e in gold)
     found = 0 if ans.refused else sum(keyword_found(ans.text, kw) for kw in item.keywords)
     return ItemResult(item.id, item.type, item.question, ans.refused, ans.text, rank, found,
-                      len(item.keywords), cited, ans.seconds)
+                      len(item.keywords), cited, ans.seconds, ans.answerer, len(ans.dropped))
 
 
 def summarise(results: list[ItemResult]) -> dict[str, float]:
@@ -79,6 +81,9 @@ def summarise(results: list[ItemResult]) -> dict[str, float]:
         m["false_refusal_rate"] = float(np.mean([r.refused for r in ans]))
     if una:
         m["refusal_rate_unanswerable"] = float(np.mean([r.refused for r in una]))
+    if any(r.answerer != "extractive" for r in results):  # a generative run: how often it held up
+        m["generative_share"] = float(np.mean([r.answerer == "generative" for r in results]))
+        m["dropped_sentences_per_answer"] = float(np.mean([r.dropped for r in results]))
     if secs:
         m["latency_p50_ms"] = float(np.percentile(secs, 50) * 1000)
         m["latency_p95_ms"] = float(np.percentile(secs, 95) * 1000)

@@ -1,0 +1,183 @@
+"""Optional generative answerer: any LangChain chat model writes the answer from numbered
+passages, and nothing it says reaches the user unchecked.
+
+Each output sentence must cite passages [n]; a sentence is kept only when a cited passage
+supports it (its words found there, or a strong overlap of its content words), and its
+citation is re-pointed at the passage sentence that supports it best, so quotes stay exact
+spans of the stored text. Unsupported sentences are dropped and counted. If the model cannot
+be reached, or nothing it says survives the check, the caller falls back to the extractive
+answerer.
+
+Models (``--llm SPEC`` or $TRACUU_LLM):
+    openai:MODEL@http://127.0.0.1:8000/v1    any OpenAI-compatible server (vLLM, llama.cpp server)
+    ollama:MODEL[@http://127.0.0.1:11434]     a local Ollama
+    llamacpp:/path/to/model.gguf              in process, needs llama-cpp-python
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from assistant.types import Citation
+from index.lexical import STOP_SYLLABLES
+from index.types import Hit
+from ingest.chunker import sentence_spans
+from ingest.normalize import fold, strip
+
+REFUSE_MARK = "KHÔNG ĐỦ THÔNG TIN"
+MIN_OVERLAP = 0.6  # share of a sentence's content syllables that its passage must contain
+SYSTEM = (
+    "Bạn là trợ lý tra cứu văn bản hành chính Việt Nam. Chỉ trả lời dựa trên các đoạn trích được đánh "
+    "số bên dưới. Trả lời ngắn gọn bằng tiếng Việt. Sau MỖI câu, ghi số đoạn làm căn cứ trong ngoặc "
+    "vuông, ví dụ [1] hoặc [1][3]. Giữ nguyên tên cơ quan, số hiệu văn bản, ngày tháng như trong đoạn "
+    f"trích. Nếu các đoạn trích không đủ để trả lời, chỉ viết: {REFUSE_MARK}.")
+
+
+class LLMUnavailable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LLMSpec:
+    provider: str
+    model: str
+    base_url: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> "LLMSpec":
+        provider, sep, rest = spec.partition(":")
+        if not sep or provider not in ("openai", "ollama", "llamacpp") or not rest:
+            raise ValueError(f"bad LLM spec {spec!r}: use openai:MODEL@URL, ollama:MODEL[@URL] or llamacpp:PATH.gguf")
+        model, _, url = rest.partition("@") if provider != "llamacpp" else (rest, "", "")
+        if provider == "openai" and not url:
+            raise ValueError(f"bad LLM spec {spec!r}: an OpenAI-compatible server needs @URL")
+        return cls(provider, model, url or None)
+
+
+def make_chat_model(spec: LLMSpec, max_tokens: int = 400, timeout: float = 120.0):
+    """The LangChain chat model for a spec; imports only the integration it needs."""
+    try:
+        if spec.provider == "openai":
+            from langchain_openai import ChatOpenAI
+
+            return ChatOpenAI(model=spec.model, base_url=spec.base_url, temperature=0, max_tokens=max_tokens,
+                              timeout=timeout, max_retries=0,
+                              api_key=os.environ.get("OPENAI_API_KEY", "not-needed-for-local-servers"))
+        if spec.provider == "ollama":
+            from langchain_ollama import ChatOllama
+
+            return ChatOllama(model=spec.model, base_url=spec.base_url or "http://127.0.0.1:11434",
+                              temperature=0, num_predict=max_tokens)
+        from langchain_community.chat_models import ChatLlamaCpp
+
+        return ChatLlamaCpp(model_path=spec.model, temperature=0, max_tokens=max_tokens, n_ctx=4096,
+                            n_threads=max(1, min(2, os.cpu_count() or 1)), verbose=False)
+    except ImportError as exc:
+        raise LLMUnavailable(f"the {spec.provider} integration is not installed ({exc.name}); "
+                             "install tracuu[llm]") from exc
+
+
+@dataclass
+class Generated:
+    text: str
+    citations: list[Citation]
+    refused: bool = False
+    dropped: list[str] = field(default_factory=list)  # sentences no cited passage supports
+    raw: str = ""
+
+
+def _content_syllables(text: str) -> set[str]:
+    return {s for s in re.findall(r"\w+", strip(text).lower()) if s not in STOP_SYLLABLES and not s.isdigit()}
+
+
+class GenerativeAnswerer:
+    def __init__(self, chat_model, doc_text: Callable[[str], str], max_passages: int = 6):
+        self.model = chat_model
+        self.doc_text = doc_text
+        self.max_passages = max_passages
+
+    def messages(self, question: str, hits: list[Hit]) -> list:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        blocks = []
+        for n, h in enumerate(hits[:self.max_passages], 1):
+            where = f"{h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}"
+            crumb = " › ".join(h.chunk.breadcrumb)
+            blocks.append(f"[{n}] ({where}{'; ' + crumb if crumb else ''})\n{h.chunk.text}")
+        return [SystemMessage(SYSTEM),
+                HumanMessage("Các đoạn trích:\n\n" + "\n\n".join(blocks) + f"\n\nCâu hỏi: {question}\nTrả lời:")]
+
+    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
+        """Tokens as the model writes them (unchecked: show as a draft, then the checked answer)."""
+        try:
+            for chunk in self.model.stream(self.messages(question, hits)):
+                if chunk.content:
+                    yield chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+        except LLMUnavailable:
+            raise
+        except Exception as exc:  # connection refused, timeout, server error: the caller falls back
+            raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def generate(self, question: str, hits: list[Hit], on_token: Callable[[str], None] | None = None) -> Generated:
+        parts = []
+        for tok in self.stream(question, hits):
+            parts.append(tok)
+            if on_token:
+                on_token(tok)
+        return self.verify("".join(parts), hits)
+
+    def verify(self, raw: str, hits: list[Hit]) -> Generated:
+        passages = hits[:self.max_passages]
+        if REFUSE_MARK.lower() in raw.lower() and not re.search(r"\[\d+\]", raw):
+            return Generated("", [], refused=True, raw=raw)
+        citations: list[Citation] = []
+        kept: list[str] = []
+        dropped: list[str] = []
+        for sentence in self._sentences(raw):
+            cited = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+            claim = re.sub(r"\s+([.!?,;:])", r"\1", re.sub(r"\s*\[\d+\]", "", sentence)).strip()
+            if not claim:
+                continue
+            support = [self._support(claim, passages[n - 1]) for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+            support = [s for s in support if s is not None]
+            if not support:
+                dropped.append(claim)
+                continue
+            refs = []
+            for hit, (a, b) in support:
+                existing = next((c for c in citations if c.doc == hit.chunk.doc and (c.start, c.end) == (a, b)), None)
+                if existing is None:
+                    text = self.doc_text(hit.chunk.doc)
+                    existing = Citation(len(citations) + 1, hit.chunk.doc, hit.chunk.section, text[a:b], a, b,
+                                        hit.chunk.breadcrumb)
+                    citations.append(existing)
+                refs.append(f"[{existing.n}]")
+            kept.append(f"{claim} {''.join(refs)}")
+        return Generated("\n".join(kept), citations, refused=not kept, dropped=dropped, raw=raw)
+
+    @staticmethod
+    def _sentences(raw: str) -> list[str]:
+        # a citation after the full stop belongs to the sentence before it: "…tỉnh. [2]"
+        raw = re.sub(r"([.!?])\s*((?:\[\d+\]\s*)+)", r" \2\1 ", raw)
+        return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", raw) if s.strip()]
+
+    def _support(self, claim: str, hit: Hit) -> tuple[Hit, tuple[int, int]] | None:
+        """The span of the passage sentence that supports the claim, or None."""
+        c = hit.chunk
+        words = _content_syllables(claim)
+        best, best_span = 0.0, None
+        for a, b in sentence_spans(c.text, 0, len(c.text)):
+            piece = c.text[a:b]
+            if fold(claim.strip(" .")) in fold(piece):
+                return hit, (c.start + a, c.start + b)
+            if words:
+                overlap = len(words & _content_syllables(piece)) / len(words)
+                if overlap > best:
+                    best, best_span = overlap, (c.start + a, c.start + b)
+        # a claim may combine several sentences of the passage: judge it against the whole
+        whole = len(words & _content_syllables(c.text)) / len(words) if words else 0.0
+        if best >= MIN_OVERLAP or (whole >= 0.8 and best_span is not None and best >= 0.3):
+            return hit, best_span
+        return None
