@@ -24,10 +24,11 @@ from assistant.types import Citation
 from index.lexical import STOP_SYLLABLES
 from index.types import Hit
 from ingest.chunker import sentence_spans
-from ingest.normalize import fold, strip
+from ingest.normalize import UPPER, fold, strip
 
 REFUSE_MARK = "KHÔNG ĐỦ THÔNG TIN"
-MIN_OVERLAP = 0.6  # share of a sentence's content syllables that its passage must contain
+MIN_OVERLAP = 0.5  # share of a claim's content syllables that its passage sentence must contain
+ROLES = ("chu tri", "phoi hop")  # diacritic-free: a claim naming a role must be backed by that role
 SYSTEM = (
     "Bạn là trợ lý tra cứu văn bản hành chính Việt Nam. Chỉ trả lời dựa trên các đoạn trích được đánh "
     "số bên dưới. Trả lời ngắn gọn bằng tiếng Việt. Sau MỖI câu, ghi số đoạn làm căn cứ trong ngoặc "
@@ -155,7 +156,7 @@ class GenerativeAnswerer:
                     citations.append(existing)
                 refs.append(f"[{existing.n}]")
             kept.append(f"{claim} {''.join(refs)}")
-        return Generated("\n".join(kept), citations, refused=not kept, dropped=dropped, raw=raw)
+        return Generated("\n".join(kept), citations, dropped=dropped, raw=raw)
 
     @staticmethod
     def _sentences(raw: str) -> list[str]:
@@ -164,20 +165,38 @@ class GenerativeAnswerer:
         return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", raw) if s.strip()]
 
     def _support(self, claim: str, hit: Hit) -> tuple[Hit, tuple[int, int]] | None:
-        """The span of the passage sentence that supports the claim, or None."""
+        """The span of the passage sentence that supports the claim, or None.
+
+        Word overlap alone would accept "Sở X chủ trì" against "Cơ quan phối hợp: Sở X", the
+        worst error an official can be shown, so a claim that names a role (chủ trì, phối hợp)
+        needs a sentence naming the same role, and its names and numbers must all be there."""
         c = hit.chunk
         words = _content_syllables(claim)
+        roles = [r for r in ROLES if r in strip(claim).lower()]
         best, best_span = 0.0, None
         for a, b in sentence_spans(c.text, 0, len(c.text)):
             piece = c.text[a:b]
             if fold(claim.strip(" .")) in fold(piece):
                 return hit, (c.start + a, c.start + b)
-            if words:
-                overlap = len(words & _content_syllables(piece)) / len(words)
-                if overlap > best:
-                    best, best_span = overlap, (c.start + a, c.start + b)
+            if not words or not all(r in strip(piece).lower() for r in roles):
+                continue
+            overlap = len(words & _content_syllables(piece)) / len(words)
+            if overlap > best and _specifics_in(claim, piece):
+                best, best_span = overlap, (c.start + a, c.start + b)
+        if best >= MIN_OVERLAP:
+            return hit, best_span
         # a claim may combine several sentences of the passage: judge it against the whole
         whole = len(words & _content_syllables(c.text)) / len(words) if words else 0.0
-        if best >= MIN_OVERLAP or (whole >= 0.8 and best_span is not None and best >= 0.3):
+        if not roles and whole >= 0.8 and best >= 0.3 and _specifics_in(claim, c.text):
             return hit, best_span
         return None
+
+
+def _specifics_in(claim: str, text: str) -> bool:
+    """Every number and every capitalised name (two or more syllables) of the claim occurs in
+    the text: a paraphrase may change the wording, never the who or the how much."""
+    folded = fold(text)
+    numbers = re.findall(r"\d+(?:[/.,]\d+)*", claim)
+    # skip the claim's first word: sentence case, not a name
+    names = re.findall(rf"(?<!^)(?:[{UPPER}]\w*\s+)+[{UPPER}]\w*", claim.strip())
+    return all(n in text for n in numbers) and all(fold(n) in folded for n in names)

@@ -11,7 +11,7 @@ from assistant.answer import ExtractiveAnswerer
 from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
 from assistant.understand import understand
-from index import lexical
+from index import glossary, lexical
 from index.search import Searcher
 
 REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} văn bản đã nạp. "
@@ -52,7 +52,9 @@ class Assistant:
         the final, checked Answer as the last item."""
         t0 = time.perf_counter()
         q = understand(question)
-        hits = self.searcher.search(question, k=k, docs=docs)
+        # an English question also searches with the Vietnamese terms of its words
+        query = glossary.expand(question) if q.english else question
+        hits = self.searcher.search(query, k=k, docs=docs)
         text, citations, answerer, dropped = "", [], "extractive", []
         refused_by_model = False
         if self.generator is not None and hits:
@@ -71,7 +73,7 @@ class Assistant:
             except LLMUnavailable as exc:
                 answerer = f"extractive (fallback: model unreachable: {exc})"
         if not citations and not refused_by_model:
-            tokens = lexical.query_tokens(question)
+            tokens = lexical.query_tokens(query)
             extractive, rows = self._answerers()
             # who/when questions and an agency's duties are answered from obligation rows first
             if q.intent == "duties":

@@ -43,12 +43,16 @@ def test_supported_sentences_are_kept_with_exact_citations(sample_index, embedde
 
 def test_unsupported_and_miscited_sentences_are_dropped(sample_index, embedder, assistant):
     n = _flagship_n(assistant)
-    raw = GOOD.format(n=n) + " " + INVENTED.format(n=n) + " Báo Tây Ninh phối hợp [99]."
+    # invented money, a citation to a passage that does not exist, and a partner named as the
+    # lead (its words all occur in the passage, but under "phối hợp")
+    raw = (GOOD.format(n=n) + " " + INVENTED.format(n=n) + " Báo Tây Ninh phối hợp [99]."
+           f" Sở Ngoại vụ chủ trì nhiệm vụ này [{n}].")
     gen_assistant = Assistant(sample_index, embedder, llm=_fake(raw))
     ans = gen_assistant.ask(FLAGSHIP)
     assert ans.answerer == "generative"
-    assert "5 tỷ đồng" not in ans.text and len(ans.dropped) == 2
-    assert any("5 tỷ đồng" in d for d in ans.dropped)
+    assert "5 tỷ đồng" not in ans.text and "Sở Ngoại vụ" not in ans.text and len(ans.dropped) == 3
+    assert any("5 tỷ đồng" in d for d in ans.dropped) and any("Sở Ngoại vụ" in d for d in ans.dropped)
+    assert "Đài Phát thanh và Truyền hình Tây Ninh" in ans.text
 
 
 def test_model_refusal_is_a_refusal(sample_index, embedder):
