@@ -100,8 +100,9 @@ class Indexer:
                 con.execute("DELETE FROM documents WHERE name = ?", (name,))
             pending: dict[str, str] = {}
             for doc, _ in docs:
-                con.execute("INSERT INTO documents (name, sha256, title, text, sections) VALUES (?,?,?,?,?)",
-                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections)))
+                con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta) VALUES (?,?,?,?,?,?)",
+                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections),
+                             json.dumps(doc.meta.to_json(), ensure_ascii=False)))
                 for c in doc.chunks:
                     ptext = passage_text(doc.title, c.breadcrumb, c.text)
                     h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()

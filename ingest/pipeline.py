@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ingest.chunker import DEFAULT_MAX_TOKENS, chunk_document
 from ingest.citations import extract_citations
+from ingest.metadata import extract_metadata
 from ingest.normalize import nfc
 from ingest.obligations import extract_obligations
 from ingest.readers import read_text, supported_extensions
@@ -29,6 +30,7 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.chunks = chunk_document(doc.name, text, sections, parsed, max_tokens)
     doc.obligations = extract_obligations(doc.name, text, sections, parsed)
     doc.cited = extract_citations(doc.name, text)
+    doc.meta = extract_metadata(text, sections, parsed)
     if not doc.chunks:
         raise IngestError(str(path), "no text found in file")
     return doc

@@ -32,6 +32,27 @@ class Chunk:
 
 
 @dataclass
+class DocumentMeta:
+    """Header metadata; a field the document does not state is None (never guessed)."""
+
+    so_hieu: str | None = None  # "144-KH/ĐUK"
+    loai: str | None = None  # "Kế hoạch", "Chỉ thị", …
+    co_quan_ban_hanh: str | None = None
+    noi_ban_hanh: str | None = None  # "Cao Bằng"
+    ngay_ban_hanh: str | None = None  # ISO date "2021-04-09"
+    trich_yeu: str | None = None  # the subject line below the type line
+    nguoi_ky: str | None = None
+    noi_nhan: list[str] | None = None  # the distribution list, one entry per line
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DocumentMeta":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
 class Document:
     name: str  # file name, e.g. "002_f8cf6ccb46031413.txt"
     sha256: str  # of the file's bytes: unchanged files are skipped on re-ingest
@@ -41,6 +62,7 @@ class Document:
     chunks: list[Chunk] = field(default_factory=list)
     obligations: list["Obligation"] = field(default_factory=list)
     cited: list["CitedDocument"] = field(default_factory=list)
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
 
 
 class IngestError(Exception):
