@@ -16,6 +16,8 @@ import unicodedata
 # combining tone marks -> Telex letter; vowel-quality marks (circumflex, breve, horn) stay
 _TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
 _QUALITY = {"\u0302", "\u0306", "\u031b"}
+# footnote markers glued to a word ("quốc phòng⁴") separate words in the match forms
+SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 
 
 # capital letters of Vietnamese (NFC): for "starts with a capital" in regular expressions
@@ -34,7 +36,7 @@ def _fold_chars(text: str, keep_quality: bool) -> tuple[str, list[int]]:
     for i, ch in enumerate(text):
         decomposed = unicodedata.normalize("NFD", ch.lower())
         base = decomposed[0]
-        if base.isalnum() or base in _TONES or base in _QUALITY:
+        if (base.isalnum() and base not in SUPERSCRIPTS) or base in _TONES or base in _QUALITY:
             if base == "đ" and not keep_quality:
                 base = "d"
             out.append(base)
@@ -51,7 +53,7 @@ def _fold_chars(text: str, keep_quality: bool) -> tuple[str, list[int]]:
             out.append(tone)
             src.append(tone_at)
         tone = None
-        out.append(ch.lower())
+        out.append(" " if ch in SUPERSCRIPTS else ch.lower())
         src.append(i)
     if tone is not None and keep_quality:
         out.append(tone)

@@ -31,6 +31,16 @@ class Chunk:
         return f"{self.doc}#{self.ord}"
 
 
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote ("⁴ Chính sách quốc phòng …") and the marker that cites it ("quốc phòng⁴")."""
+
+    number: int
+    start: int  # the footnote line in the stored text
+    end: int
+    marker: tuple[int, int] | None  # span of the citing marker, if the text cites it
+
+
 @dataclass
 class DocumentMeta:
     """Header metadata; a field the document does not state is None (never guessed)."""
@@ -63,6 +73,7 @@ class Document:
     obligations: list["Obligation"] = field(default_factory=list)
     cited: list["CitedDocument"] = field(default_factory=list)
     meta: DocumentMeta = field(default_factory=DocumentMeta)
+    footnotes: list[Footnote] = field(default_factory=list)
 
 
 class IngestError(Exception):
