@@ -4,6 +4,7 @@ import pytest
 
 from conftest import SAMPLE, TAY_NINH
 from ingest import IngestError, load_document
+from ingest.chunker import DEFAULT_MAX_TOKENS
 from ingest.structure import lines
 from ingest.tokens import count_tokens
 
@@ -55,7 +56,10 @@ def test_heading_alone_on_its_line_stays_with_its_body(docs):
         parsed = lines(doc.text)
         for i, ln in enumerate(parsed[:-1]):
             nxt = parsed[i + 1]
-            if ln.kind in ("roman", "num", "letter") and nxt.kind in ("text", "bullet"):
+            # a heading line long enough to carry its own body text (a page-cut paragraph joined
+            # to "2.1. …" in 003) may end its chunk; a title alone on its line never does
+            if ln.kind in ("roman", "num", "letter") and nxt.kind in ("text", "bullet") \
+                    and count_tokens(ln.text) <= DEFAULT_MAX_TOKENS // 4:
                 # the chunk holding the heading also holds the first line of its body
                 holder = next(c for c in doc.chunks if c.start <= ln.start < c.end)
                 assert holder.end >= nxt.end or holder.end > nxt.start, (doc.name, ln.text)
