@@ -105,11 +105,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _print_answer(ans) -> None:
+    from ingest.normalize import display
+
     print(ans.text)
     if ans.citations:
         print("\nNguồn:")
         for c in ans.citations:
-            print(f"[{c.n}] {c.doc}, mục {c.section or 'mở đầu'} ({c.start}-{c.end}): «{c.quote}»")
+            # the span is exact; what is shown drops markdown emphasis markers ("**", "#")
+            print(f"[{c.n}] {c.doc}, mục {c.section or 'mở đầu'} ({c.start}-{c.end}): «{display(c.quote)}»")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
