@@ -136,8 +136,22 @@ def chunk_document(doc_name: str, text: str, sections: list[Section], lines: lis
         for a, b in _pack(text, _units(text, segl, max_tokens), max_tokens):
             body = text[a:b]
             chunks.append(Chunk(doc_name, len(chunks), sec.path, sec.breadcrumb, a, b, body,
-                                count_tokens(body)))
+                                count_tokens(body), _table_header(text, lines, a)))
     return chunks
+
+
+def _table_header(text: str, lines: list[Line], start: int) -> str:
+    """Column headers of the markdown table a chunk starting at ``start`` continues, if any."""
+    i = next((k for k, ln in enumerate(lines) if ln.start == start), None)
+    if i is None or not lines[i].text.startswith("|"):
+        return ""
+    k = i
+    # walk up over the rows of the same table (no blank line between them)
+    while k > 0 and lines[k - 1].text.startswith("|") and "\n\n" not in text[lines[k - 1].end:lines[k].start]:
+        k -= 1
+    if k == i or re.fullmatch(r"[|\s:-]+", lines[i].text):
+        return ""  # the chunk starts at the header itself
+    return " | ".join(c.strip() for c in lines[k].text.strip("|").split("|"))
 
 
 def _top(sec: Section) -> str:

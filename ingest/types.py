@@ -25,6 +25,9 @@ class Chunk:
     end: int
     text: str  # == document text[start:end]
     tokens: int  # tiktoken count of ``text``
+    # indexed with the text, never shown as it: the column headers of a table the chunk
+    # continues ("Nhiệm vụ | Cơ quan chủ trì | Thời gian"), so each row keeps its headers
+    context: str = ""
 
     @property
     def id(self) -> str:

@@ -94,3 +94,19 @@ def test_footnote_found_by_search(sample_index, embedder) -> None:
 
     hits = Searcher(sample_index, embedder).search("chính sách quốc phòng bốn không là gì", k=5)
     assert any("⁴ Chính sách quốc phòng “bốn không”" in h.chunk.text for h in hits)
+
+
+def test_table_rows_keep_their_column_headers_in_every_chunk(tmp_path) -> None:
+    rows = "\n".join(f"| Nhiệm vụ số {i}: tổ chức tuyên truyền thông tin đối ngoại tại cơ sở {i} | Sở Nội vụ | "
+                     f"Quý {['I', 'II', 'III', 'IV'][i % 4]}/2025 |" for i in range(40))
+    f = tmp_path / "bang.md"
+    f.write_text("KẾ HOẠCH\nThử\n\nI. PHÂN CÔNG\n\n| Nhiệm vụ | Cơ quan chủ trì | Thời gian |\n|---|---|---|\n"
+                 + rows + "\n", encoding="utf-8")
+    doc = load_document(f)
+    table = [c for c in doc.chunks if "| Sở Nội vụ |" in c.text]
+    assert len(table) > 1  # the table is longer than one chunk
+    assert table[0].context == "" and table[0].text.startswith("I. PHÂN CÔNG")
+    for c in table[1:]:
+        assert c.context == "Nhiệm vụ | Cơ quan chủ trì | Thời gian"
+        assert c.text.startswith("| Nhiệm vụ số") and doc.text[c.start:c.end] == c.text
+    assert len(doc.obligations) == 40 and {o.source for o in doc.obligations} == {"table"}
