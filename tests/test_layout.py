@@ -110,3 +110,22 @@ def test_table_rows_keep_their_column_headers_in_every_chunk(tmp_path) -> None:
         assert c.context == "Nhiệm vụ | Cơ quan chủ trì | Thời gian"
         assert c.text.startswith("| Nhiệm vụ số") and doc.text[c.start:c.end] == c.text
     assert len(doc.obligations) == 40 and {o.source for o in doc.obligations} == {"table"}
+
+
+def test_pdf_footnote_at_page_foot_is_moved_out_of_the_cut_paragraph(tmp_path) -> None:
+    from tests.docbuild import make_pdf
+
+    cut = "- Thông tin về an ninh, quốc phòng4 và văn hóa của tỉnh, tiếp tục đẩy mạnh công tác tuyên truyền " \
+          "trên các phương tiện thông tin đại chúng"
+    f = make_pdf(tmp_path / "kh.pdf", [["KẾ HOẠCH", "Thử nghiệm", "I. NỘI DUNG", "1. Thông tin", cut],
+                                       ["trong năm 2024 và các năm tiếp theo.", "2. Yêu cầu", "- Bảo đảm bí mật."]],
+                 header="ĐẢNG ỦY KHỐI",
+                 footnotes=[["4 Chính sách quốc phòng “bốn không”: không tham gia liên minh quân sự."]])
+    doc = load_document(f)
+    whole = "quốc phòng⁴ và văn hóa của tỉnh, tiếp tục đẩy mạnh công tác tuyên truyền trên các phương tiện " \
+            "thông tin đại chúng trong năm 2024 và các năm tiếp theo.\n\n⁴ Chính sách quốc phòng “bốn không”"
+    assert whole in doc.text and "ĐẢNG ỦY KHỐI" not in doc.text
+    [n] = doc.footnotes
+    assert doc.text[n.marker[0]:n.marker[1]] == "⁴"
+    holder = next(c for c in doc.chunks if c.start <= n.start < c.end)
+    assert holder.section == "I.1" and doc.text[holder.start:holder.end] == holder.text
