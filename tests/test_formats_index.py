@@ -104,3 +104,22 @@ def test_cli_ingest_and_docs_table_and_json(tmp_path):
     for key in ("so_hieu", "loai", "co_quan_ban_hanh", "ngay_ban_hanh", "trich_yeu", "nguoi_ky", "chunks"):
         assert all(key in d for d in docs)
     assert docs[0]["co_quan_ban_hanh"] == "ỦY BAN NHÂN DÂN TỈNH TÂY NINH"
+
+
+def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, embedder):
+    from conftest import SAMPLE
+    from index.search import Searcher
+    from index.store import OutdatedIndexError
+
+    db = current_generation(index_copy) / "store.sqlite"
+    con = sqlite3.connect(db)  # what tracuu 0.1 (schema 2) wrote: no metadata column
+    con.execute("ALTER TABLE documents DROP COLUMN meta")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(OutdatedIndexError, match="schema 2, this version needs 3.*tracuu ingest"):
+        Searcher(index_copy, embedder).documents()
+    report = Indexer(index_copy, embedder).ingest([SAMPLE])
+    assert report.count("replaced") == 5 and not report.errors
+    docs = Searcher(index_copy, embedder).documents()
+    assert next(d for d in docs if d["name"].startswith("000"))["so_hieu"] == "144-KH/ĐUK"
