@@ -101,9 +101,12 @@ class Indexer:
                 con.execute("DELETE FROM documents WHERE name = ?", (name,))
             pending: dict[str, str] = {}
             for doc, _ in docs:
-                con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta) VALUES (?,?,?,?,?,?)",
+                con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta, footnotes)"
+                            " VALUES (?,?,?,?,?,?,?)",
                             (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections),
-                             json.dumps(doc.meta.to_json(), ensure_ascii=False)))
+                             json.dumps(doc.meta.to_json(), ensure_ascii=False),
+                             json.dumps([{"number": n.number, "start": n.start, "end": n.end, "marker": n.marker}
+                                         for n in doc.footnotes])))
                 for c in doc.chunks:
                     ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
                     h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 3  # 2: obligations and citations tables; 3: documents.meta (header metadata)
+SCHEMA_VERSION = 3  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
     text TEXT NOT NULL,
     sections TEXT NOT NULL,          -- JSON list of {path, heading, level, start, end, breadcrumb}
     meta TEXT NOT NULL DEFAULT '{}', -- JSON of ingest.types.DocumentMeta (số hiệu, loại, ngày ban hành …)
+    footnotes TEXT NOT NULL DEFAULT '[]', -- JSON list of {number, start, end, marker: [start, end] | null}
     ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE IF NOT EXISTS chunks (
@@ -119,6 +120,8 @@ def _migrate(con: sqlite3.Connection) -> None:
     cols = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
     if "meta" not in cols:
         con.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'")
+    if "footnotes" not in cols:
+        con.execute("ALTER TABLE documents ADD COLUMN footnotes TEXT NOT NULL DEFAULT '[]'")
 
 
 @contextmanager

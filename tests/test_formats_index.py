@@ -114,6 +114,7 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     db = current_generation(index_copy) / "store.sqlite"
     con = sqlite3.connect(db)  # what tracuu 0.1 (schema 2) wrote: no metadata column
     con.execute("ALTER TABLE documents DROP COLUMN meta")
+    con.execute("ALTER TABLE documents DROP COLUMN footnotes")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.commit()
     con.close()
@@ -123,3 +124,8 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     assert report.count("replaced") == 5 and not report.errors
     docs = Searcher(index_copy, embedder).documents()
     assert next(d for d in docs if d["name"].startswith("000"))["so_hieu"] == "144-KH/ĐUK"
+    con = sqlite3.connect(current_generation(index_copy) / "store.sqlite")
+    text, notes = con.execute("SELECT text, footnotes FROM documents WHERE name LIKE '000%'").fetchone()
+    four = next(n for n in json.loads(notes) if n["number"] == 4)
+    assert text[four["start"]:four["end"]].startswith("⁴ Chính sách quốc phòng “bốn không”")
+    assert text[four["marker"][0]:four["marker"][1]] == "⁴"
