@@ -105,11 +105,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _print_answer(ans) -> None:
+    from ingest.normalize import display
+
     print(ans.text)
     if ans.citations:
         print("\nNguồn:")
         for c in ans.citations:
-            print(f"[{c.n}] {c.doc}, mục {c.section or 'mở đầu'} ({c.start}-{c.end}): «{c.quote}»")
+            # the span is exact; what is shown drops markdown emphasis markers ("**", "#")
+            print(f"[{c.n}] {c.doc}, mục {c.section or 'mở đầu'} ({c.start}-{c.end}): «{display(c.quote)}»")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -145,9 +148,25 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(docs, ensure_ascii=False, indent=1))
     else:
-        for d in docs:
-            print(f"{d['name']:32} {d['chunks']:4} đoạn  {d['title'][:80]}")
+        _print_table(docs, DOC_COLUMNS)
     return 0
+
+
+# (key, header, width) of `tracuu docs`; the JSON form has every key of Searcher.documents()
+DOC_COLUMNS = (("name", "Tệp", 26), ("so_hieu", "Số hiệu", 14), ("loai", "Loại", 10),
+               ("co_quan_ban_hanh", "Cơ quan ban hành", 30), ("ngay_ban_hanh", "Ngày ban hành", 13),
+               ("trich_yeu", "Trích yếu", 44), ("nguoi_ky", "Người ký", 18), ("chunks", "Số đoạn", 7))
+
+
+def _print_table(records: list[dict], columns: tuple[tuple[str, str, int], ...]) -> None:
+    def cell(value, width: int) -> str:
+        text = "-" if value is None or value == "" else str(value)
+        return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
+
+    print("  ".join(cell(h, w) for _, h, w in columns).rstrip())
+    for r in records:
+        print("  ".join(cell(r.get(k), w) for k, _, w in columns).rstrip())
+    print(f"({len(records)} văn bản)")
 
 
 OBLIGATION_FIELDS = ("doc", "section", "task", "lead", "partners", "deadline", "deadline_norm", "source", "start", "end")

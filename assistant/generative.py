@@ -73,7 +73,7 @@ def make_chat_model(spec: LLMSpec, max_tokens: int = 400, timeout: float = 120.0
                               temperature=0, num_predict=max_tokens)
         from langchain_community.chat_models import ChatLlamaCpp
 
-        return ChatLlamaCpp(model_path=spec.model, temperature=0, max_tokens=max_tokens, n_ctx=4096,
+        return ChatLlamaCpp(model_path=spec.model, temperature=0, max_tokens=max_tokens, n_ctx=8192,
                             n_threads=max(1, min(2, os.cpu_count() or 1)), verbose=False)
     except ImportError as exc:
         raise LLMUnavailable(f"the {spec.provider} integration is not installed ({exc.name}); "

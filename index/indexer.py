@@ -19,10 +19,11 @@ from ingest import Document, IngestError, expand_paths, load_document
 Progress = Callable[[int, int, str], None]
 
 
-def passage_text(doc_title: str, breadcrumb: Iterable[str], text: str) -> str:
-    """What the embedding and BM25 see: title and heading trail give a chunk its context."""
+def passage_text(doc_title: str, breadcrumb: Iterable[str], text: str, context: str = "") -> str:
+    """What the embedding and BM25 see: title and heading trail give a chunk its context, and
+    a chunk that continues a table gets that table's column headers."""
     head = " > ".join(breadcrumb)
-    return "\n".join(p for p in (doc_title, head, text) if p)
+    return "\n".join(p for p in (doc_title, head, context, text) if p)
 
 
 class Indexer:
@@ -100,10 +101,14 @@ class Indexer:
                 con.execute("DELETE FROM documents WHERE name = ?", (name,))
             pending: dict[str, str] = {}
             for doc, _ in docs:
-                con.execute("INSERT INTO documents (name, sha256, title, text, sections) VALUES (?,?,?,?,?)",
-                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections)))
+                con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta, footnotes)"
+                            " VALUES (?,?,?,?,?,?,?)",
+                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections),
+                             json.dumps(doc.meta.to_json(), ensure_ascii=False),
+                             json.dumps([{"number": n.number, "start": n.start, "end": n.end, "marker": n.marker}
+                                         for n in doc.footnotes])))
                 for c in doc.chunks:
-                    ptext = passage_text(doc.title, c.breadcrumb, c.text)
+                    ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
                     h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
                     if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
                         pending[h] = ptext  # unchanged text is never embedded twice

@@ -70,7 +70,8 @@ class Searcher:
         con = connect(gen / "store.sqlite", readonly=True)
         try:
             if schema_version(con) < SCHEMA_VERSION:
-                raise OutdatedIndexError(f"the index at {gen.parent} was built by an older tracuu: "
+                raise OutdatedIndexError(f"the index at {gen.parent} was built by an older tracuu (schema "
+                                         f"{schema_version(con)}, this version needs {SCHEMA_VERSION}): "
                                          "run 'tracuu ingest' on its files again to upgrade it")
             obligations, cited = load_obligations(con), load_citations(con)
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
@@ -136,12 +137,13 @@ class Searcher:
         snap = self.snapshot()
         con = connect(snap.db, readonly=True)
         try:
-            rows = con.execute("SELECT d.name, d.title, d.sha256, d.ingested_at, "
+            rows = con.execute("SELECT d.name, d.title, d.sha256, d.ingested_at, d.meta, "
                                "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks "
                                "FROM documents d ORDER BY d.name").fetchall()
         finally:
             con.close()
-        return [dict(r) for r in rows]
+        # header metadata (DocumentMeta fields) sit beside the name, title and chunk count
+        return [{**{k: r[k] for k in r.keys() if k != "meta"}, **json.loads(r["meta"])} for r in rows]
 
     def sections(self, name: str) -> list[Section]:
         snap = self.snapshot()

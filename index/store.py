@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2  # 2: obligations and citations tables
+SCHEMA_VERSION = 3  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     text TEXT NOT NULL,
     sections TEXT NOT NULL,          -- JSON list of {path, heading, level, start, end, breadcrumb}
+    meta TEXT NOT NULL DEFAULT '{}', -- JSON of ingest.types.DocumentMeta (số hiệu, loại, ngày ban hành …)
+    footnotes TEXT NOT NULL DEFAULT '[]', -- JSON list of {number, start, end, marker: [start, end] | null}
     ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE IF NOT EXISTS chunks (
@@ -105,10 +107,21 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     else:
         con = sqlite3.connect(path)
         con.executescript(SCHEMA)
+        _migrate(con)
         con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     con.row_factory = sqlite3.Row
     con.execute("PRAGMA foreign_keys = ON")
     return con
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a copied older store up to the current tables; its documents are re-ingested
+    (the indexer treats them as changed), which fills the new columns."""
+    cols = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
+    if "meta" not in cols:
+        con.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'")
+    if "footnotes" not in cols:
+        con.execute("ALTER TABLE documents ADD COLUMN footnotes TEXT NOT NULL DEFAULT '[]'")
 
 
 @contextmanager

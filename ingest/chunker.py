@@ -1,7 +1,8 @@
 """Split a parsed document into chunks along its structure.
 
 Rules: a chunk belongs to one section (so never crosses a top-level part); a heading that
-sits alone on its line travels with the body that follows it; chunks break between
+sits alone on its line (a title, at most a quarter of the cap) travels with the body that
+follows it; chunks break between
 paragraphs or bullets, and inside a paragraph only between sentences, unless one sentence
 alone is over the cap. Every chunk's text is exactly ``document.text[start:end]``.
 """
@@ -67,9 +68,10 @@ def _units(text: str, lines: list[Line], cap: int) -> list[_Unit]:
         is_head = ln.kind in ("roman", "num", "letter", "recipients")
         # leave room for the heading lines just before, which must stay with this line
         lead = next((i for i in range(len(units), 0, -1) if not units[i - 1].heading), 0)
-        room = cap - count_tokens(text[units[lead].start:ln.start]) if lead < len(units) else cap
-        if room < cap // 4:  # headings alone nearly fill a chunk: they must go on their own
-            room = cap
+        head = count_tokens(text[units[lead].start:ln.start]) if lead < len(units) else 0
+        # only short headings (a title alone on its line) make room for themselves; a long
+        # heading line carries its own body text, and the next sentence is not cut to join it
+        room = cap - head if head <= cap // 4 else cap
         if n <= room or (is_head and n <= cap):
             units.append(_Unit(ln.start, ln.end, n, is_head))
             continue
@@ -134,8 +136,22 @@ def chunk_document(doc_name: str, text: str, sections: list[Section], lines: lis
         for a, b in _pack(text, _units(text, segl, max_tokens), max_tokens):
             body = text[a:b]
             chunks.append(Chunk(doc_name, len(chunks), sec.path, sec.breadcrumb, a, b, body,
-                                count_tokens(body)))
+                                count_tokens(body), _table_header(text, lines, a)))
     return chunks
+
+
+def _table_header(text: str, lines: list[Line], start: int) -> str:
+    """Column headers of the markdown table a chunk starting at ``start`` continues, if any."""
+    i = next((k for k, ln in enumerate(lines) if ln.start == start), None)
+    if i is None or not lines[i].text.startswith("|"):
+        return ""
+    k = i
+    # walk up over the rows of the same table (no blank line between them)
+    while k > 0 and lines[k - 1].text.startswith("|") and "\n\n" not in text[lines[k - 1].end:lines[k].start]:
+        k -= 1
+    if k == i or re.fullmatch(r"[|\s:-]+", lines[i].text):
+        return ""  # the chunk starts at the header itself
+    return " | ".join(c.strip() for c in lines[k].text.strip("|").split("|"))
 
 
 def _top(sec: Section) -> str:

@@ -11,11 +11,14 @@ character it came from, so a match in the folded text maps back to an exact span
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # combining tone marks -> Telex letter; vowel-quality marks (circumflex, breve, horn) stay
 _TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
 _QUALITY = {"\u0302", "\u0306", "\u031b"}
+# footnote markers glued to a word ("quốc phòng⁴") separate words in the match forms
+SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 
 
 # capital letters of Vietnamese (NFC): for "starts with a capital" in regular expressions
@@ -34,7 +37,7 @@ def _fold_chars(text: str, keep_quality: bool) -> tuple[str, list[int]]:
     for i, ch in enumerate(text):
         decomposed = unicodedata.normalize("NFD", ch.lower())
         base = decomposed[0]
-        if base.isalnum() or base in _TONES or base in _QUALITY:
+        if (base.isalnum() and base not in SUPERSCRIPTS) or base in _TONES or base in _QUALITY:
             if base == "đ" and not keep_quality:
                 base = "d"
             out.append(base)
@@ -51,7 +54,7 @@ def _fold_chars(text: str, keep_quality: bool) -> tuple[str, list[int]]:
             out.append(tone)
             src.append(tone_at)
         tone = None
-        out.append(ch.lower())
+        out.append(" " if ch in SUPERSCRIPTS else ch.lower())
         src.append(i)
     if tone is not None and keep_quality:
         out.append(tone)
@@ -92,3 +95,31 @@ def strip(text: str) -> str:
 def has_diacritics(text: str) -> bool:
     """True when any letter carries a Vietnamese mark (or is đ)."""
     return any(ord(c) > 127 and c.isalpha() for c in nfc(text))
+
+
+# markdown emphasis left by document converters: "## **KẾ HOẠCH**", "***Nơi nhận:***"
+_EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|^#{1,6}\s+", re.MULTILINE)
+_EDGE_LEFT = re.compile(r"^(?:#{1,6}\s+|[*_]+|\s+)+")
+_EDGE_RIGHT = re.compile(r"(?:[*_]+|\s+)+$")
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without markdown markers or spaces at its edges: a citation span that still
+    points exactly into ``text`` and starts and ends on a real character."""
+    piece = text[start:end]
+    left = _EDGE_LEFT.match(piece)
+    right = _EDGE_RIGHT.search(piece)
+    a = start + (left.end() if left else 0)
+    b = end - (len(piece) - right.start() if right else 0)
+    return (a, b) if a < b else (start, end)
+
+
+def display(quote: str) -> str:
+    """What a user sees for a quote: the same words without markdown emphasis markers
+    ("**", "*", "__", leading "#"). Bullets ("* ", "- ") at a line start are kept."""
+    lines = []
+    for line in quote.split("\n"):
+        bullet = re.match(r"^\s*[*+-]\s+(?=\S)", line)
+        head, rest = (line[:bullet.end()], line[bullet.end():]) if bullet else ("", line)
+        lines.append(head + _EMPHASIS.sub("", rest))
+    return re.sub(r"[ \t]{2,}", " ", "\n".join(lines)).strip()

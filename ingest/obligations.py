@@ -319,7 +319,10 @@ class _Extractor:
                     lspan = (a + m.start("a"), a + m.end("a"))
                 elif starts_agency(s.text) and (v := _VERB.search(s.text)) and (lead := _agencies(s.text[:v.start()])):
                     lspan = (a, a + v.start())
-                dm = DEADLINE.search(s.text)
+                # a time in a later ";" clause belongs to that clause's subject (an event, a
+                # document), not to this duty: "…; ý kiến … tại Hội nghị … trong năm 2021"
+                clause = s.text.find(";", lspan[1] - a if lspan else 0)
+                dm = DEADLINE.search(s.text, 0, clause if lead and clause > 0 else len(s.text))
                 is_report = "báo cáo" in s.text and dm is not None \
                     and re.search(r"trước|chậm nhất|hàng|hằng|định kỳ", dm.group()) is not None
                 if not lead and not is_report:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ingest.chunker import DEFAULT_MAX_TOKENS, chunk_document
 from ingest.citations import extract_citations
+from ingest.layout import footnotes, reflow
+from ingest.metadata import extract_metadata
 from ingest.normalize import nfc
 from ingest.obligations import extract_obligations
 from ingest.readers import read_text, supported_extensions
@@ -14,9 +16,10 @@ from ingest.types import Document, IngestError
 
 
 def normalise_text(text: str) -> str:
-    """The stored form: NFC, Unix newlines, no trailing spaces on lines."""
+    """The stored form: NFC, Unix newlines, no trailing spaces on lines, paragraphs cut by the
+    page layout joined and footnotes moved after the paragraph citing them (ingest.layout)."""
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    return reflow("\n".join(line.rstrip() for line in text.split("\n")))
 
 
 def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
@@ -29,6 +32,8 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.chunks = chunk_document(doc.name, text, sections, parsed, max_tokens)
     doc.obligations = extract_obligations(doc.name, text, sections, parsed)
     doc.cited = extract_citations(doc.name, text)
+    doc.meta = extract_metadata(text, sections, parsed)
+    doc.footnotes = footnotes(text)
     if not doc.chunks:
         raise IngestError(str(path), "no text found in file")
     return doc

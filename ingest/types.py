@@ -25,10 +25,44 @@ class Chunk:
     end: int
     text: str  # == document text[start:end]
     tokens: int  # tiktoken count of ``text``
+    # indexed with the text, never shown as it: the column headers of a table the chunk
+    # continues ("Nhiệm vụ | Cơ quan chủ trì | Thời gian"), so each row keeps its headers
+    context: str = ""
 
     @property
     def id(self) -> str:
         return f"{self.doc}#{self.ord}"
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote ("⁴ Chính sách quốc phòng …") and the marker that cites it ("quốc phòng⁴")."""
+
+    number: int
+    start: int  # the footnote line in the stored text
+    end: int
+    marker: tuple[int, int] | None  # span of the citing marker, if the text cites it
+
+
+@dataclass
+class DocumentMeta:
+    """Header metadata; a field the document does not state is None (never guessed)."""
+
+    so_hieu: str | None = None  # "144-KH/ĐUK"
+    loai: str | None = None  # "Kế hoạch", "Chỉ thị", …
+    co_quan_ban_hanh: str | None = None
+    noi_ban_hanh: str | None = None  # "Cao Bằng"
+    ngay_ban_hanh: str | None = None  # ISO date "2021-04-09"
+    trich_yeu: str | None = None  # the subject line below the type line
+    nguoi_ky: str | None = None
+    noi_nhan: list[str] | None = None  # the distribution list, one entry per line
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DocumentMeta":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -41,6 +75,8 @@ class Document:
     chunks: list[Chunk] = field(default_factory=list)
     obligations: list["Obligation"] = field(default_factory=list)
     cited: list["CitedDocument"] = field(default_factory=list)
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
+    footnotes: list[Footnote] = field(default_factory=list)
 
 
 class IngestError(Exception):

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import SAMPLE, TAY_NINH
 from ingest import IngestError, load_document
+from ingest.chunker import DEFAULT_MAX_TOKENS
 from ingest.structure import lines
 from ingest.tokens import count_tokens
 
@@ -55,7 +56,10 @@ def test_heading_alone_on_its_line_stays_with_its_body(docs):
         parsed = lines(doc.text)
         for i, ln in enumerate(parsed[:-1]):
             nxt = parsed[i + 1]
-            if ln.kind in ("roman", "num", "letter") and nxt.kind in ("text", "bullet"):
+            # a heading line long enough to carry its own body text (a page-cut paragraph joined
+            # to "2.1. …" in 003) may end its chunk; a title alone on its line never does
+            if ln.kind in ("roman", "num", "letter") and nxt.kind in ("text", "bullet") \
+                    and count_tokens(ln.text) <= DEFAULT_MAX_TOKENS // 4:
                 # the chunk holding the heading also holds the first line of its body
                 holder = next(c for c in doc.chunks if c.start <= ln.start < c.end)
                 assert holder.end >= nxt.end or holder.end > nxt.start, (doc.name, ln.text)
@@ -103,7 +107,8 @@ def test_bom_crlf_and_nfd_are_normalised(tmp_path):
     ("blank.md", b"  \n\n \n", "file is empty"),
     ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 50, "binary content"),
     ("latin.txt", "Cơ quan".encode("utf-16-le"), "binary content"),
-    ("cp.txt", b"C\xe1 quan ch\xf9 tr\xec", "not valid UTF-8"),
+    # bytes of a legacy font encoding (TCVN3): symbols, not Vietnamese, in every code page we read
+    ("tcvn3.txt", b"C\xb5 quan ch\xf7 tr\xd8 \xa1\xa2\xbe", "cannot detect the text encoding"),
     ("plan.xyz", b"hello", "unsupported file type"),
 ])
 def test_bad_files_give_a_clear_error_naming_the_file(tmp_path, name, data, reason):

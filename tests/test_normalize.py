@@ -1,3 +1,4 @@
+import re
 import unicodedata
 
 from ingest.normalize import fold, fold_map, has_diacritics, nfc, strip
@@ -33,3 +34,37 @@ def test_fold_map_points_back_into_the_original():
 def test_has_diacritics():
     assert has_diacritics("chủ trì") and has_diacritics("đi")
     assert not has_diacritics("co quan nao chu tri") and not has_diacritics("Which agency")
+
+
+def test_nfd_input_is_stored_nfc(tmp_path):
+    import unicodedata
+
+    from ingest import load_document
+
+    raw = "KẾ HOẠCH\nThử nghiệm\n\nI. NHIỆM VỤ\n\n- Sở Thông tin và Truyền thông chủ trì, thuý hoà.\n"
+    f = tmp_path / "nfd.txt"
+    f.write_text(unicodedata.normalize("NFD", raw), encoding="utf-8")
+    doc = load_document(f)
+    assert doc.text == raw and unicodedata.is_normalized("NFC", doc.text)
+    assert all(doc.text[c.start:c.end] == c.text for c in doc.chunks)
+
+
+def test_markdown_markers_hidden_from_quotes_while_spans_stay_exact():
+    from conftest import SAMPLE
+    from ingest import load_document
+    from ingest.normalize import display, trim_span
+
+    doc = load_document(SAMPLE / "001_2acf101d37e4caff.txt")  # converted with "## **…**" markers
+    marked = [c for c in doc.chunks if "**" in c.text]
+    assert marked
+    for c in marked:
+        a, b = trim_span(doc.text, c.start, c.end)
+        assert c.start <= a < b <= c.end
+        quote = doc.text[a:b]
+        assert not quote.startswith(("#", "*")) and not quote.endswith("*")
+        shown = display(quote)
+        assert "**" not in shown and not shown.startswith("#")
+        # the same words in the same order, only the markers gone
+        assert re.sub(r"[\s*#_]", "", shown) == re.sub(r"[\s*#_]", "", quote)
+    assert display("## **KẾ HOẠCH** **Tuyên truyền**") == "KẾ HOẠCH Tuyên truyền"
+    assert display("***Nơi nhận:***\n- Lãnh đạo Sở;") == "Nơi nhận:\n- Lãnh đạo Sở;"

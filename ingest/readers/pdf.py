@@ -1,0 +1,120 @@
+"""PDF with a text layer (via pypdf). A PDF page is a picture of lines, so the reader undoes
+the layout: it drops running headers and footers (the same line at the top or bottom of most
+pages) and page numbers ("Trang 1/2", "- 3 -"), joins lines the page width broke back into
+paragraphs, and keeps footnotes, writing their numbers as superscripts ("quốc phòng⁴" and
+"⁴ Chính sách ...") as in the text files, so ingest.structure parses them the same way.
+A PDF without a text layer (a scan) needs OCR first: that is an error, not an empty document."""
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+from ingest.normalize import UPPER
+from ingest.readers import register
+from ingest.types import IngestError
+
+_PAGE_NO = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*(?:(?:/|trên|of)\s*\d{1,4})?\s*[-–)]?$",
+                      re.IGNORECASE)
+_ITEM = re.compile(r"^(?:[IVX]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.?\s|[a-zđ]\)|[-–•+*]\s|[¹²³⁴⁵⁶⁷⁸⁹⁰]|\|)")
+_END = re.compile(r"[.:;!?…”\"]$")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@register(".pdf")
+def read_pdf(path: Path, data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not data.lstrip().startswith(b"%PDF"):
+        raise IngestError(str(path), "not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise IngestError(str(path), "the PDF is encrypted; save an unprotected copy")
+        pages = [p.extract_text() or "" for p in reader.pages]
+    except IngestError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise IngestError(str(path), f"damaged or truncated PDF ({type(exc).__name__}: {exc})") from exc
+    if not pages:
+        raise IngestError(str(path), "the PDF has no pages (truncated or damaged)")
+    if not any(p.strip() for p in pages):
+        raise IngestError(str(path), f"the PDF has no text layer ({len(pages)} page(s) of images): "
+                          "it needs OCR before it can be ingested")
+    return layout_to_text([_lines(p) for p in pages])
+
+
+def _lines(page: str) -> list[str]:
+    return [" ".join(ln.split()) for ln in page.split("\n") if ln.strip()]
+
+
+def _shape(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower())
+
+
+def layout_to_text(pages: list[list[str]]) -> str:
+    """Page lines -> paragraphs separated by blank lines."""
+    running = _running_lines(pages)
+    paragraphs: list[str] = []
+    last = ""  # the previous layout line
+    for lines in pages:
+        lines = [ln for ln in lines if not _PAGE_NO.match(ln) and _shape(ln) not in running]
+        lines = _footnotes(lines)
+        width = max((len(ln) for ln in lines), default=0)
+        for i, ln in enumerate(lines):
+            if paragraphs and _continues(last, ln, i == 0, width):
+                hyphen = paragraphs[-1].endswith("-") and ln[:1].islower()
+                paragraphs[-1] += ("" if hyphen else " ") + ln
+            else:
+                paragraphs.append(ln)
+            last = ln
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Shapes of lines at the top or bottom of at least half the pages (two pages or more)."""
+    if len(pages) < 2:
+        return set()
+    seen = Counter()
+    for lines in pages:
+        lines = [ln for ln in lines if not _PAGE_NO.match(ln)]
+        # a body line ends its sentence; a running header or footer seldom does
+        seen.update({_shape(ln) for ln in lines[:2] + lines[-2:] if not ln.endswith(".")})
+    return {s for s, n in seen.items() if n >= max(2, len(pages) / 2)}
+
+
+def _continues(last: str, line: str, first_on_page: bool, width: int) -> bool:
+    """Is ``line`` the next line of the paragraph whose latest line is ``last``?"""
+    if _ITEM.match(line) or last.startswith("|"):
+        return False
+    if line[:1].islower() and not last.endswith((".", "!", "?", ":")):
+        return True  # a sentence running on (also across a page break)
+    if _END.search(last) or last.isupper() or first_on_page:
+        return False
+    # a line well short of the page's text width ended its paragraph
+    return len(last) >= 0.8 * width and line[:1].isalnum()
+
+
+def _footnotes(lines: list[str]) -> list[str]:
+    """Footnote lines at the foot of a page ("4 Chính sách ...") whose number is attached to a
+    word above ("quốc phòng4") get superscript numbers, marker and footnote alike."""
+    start = re.compile(r"^(\d{1,2})\s+([" + UPPER + r"“\"].*)")
+    found: list[int] = []
+    for i in range(len(lines) - 1, max(0, len(lines) - 16), -1):
+        if start.match(lines[i]):
+            found.append(i)
+    out = list(lines)
+    done: list[int] = []
+    for i in found:  # bottom up; stop at the first that has no marker above the footnotes
+        n = start.match(lines[i]).group(1)
+        marker = re.compile(r"(?<=[^\W\d_”])" + n + r"(?=[\s,.;:)”]|$)")
+        top = min([i] + done)
+        hits = [j for j in range(top) if marker.search(out[j])]
+        if not hits:
+            break
+        out[hits[-1]] = marker.sub(n.translate(_SUP), out[hits[-1]], count=1)
+        out[i] = n.translate(_SUP) + " " + start.match(lines[i]).group(2)
+        done.append(i)
+    return out
