@@ -18,7 +18,7 @@ from assistant.types import Citation
 from assistant.uploads import ALLOWED, MAX_UPLOAD_BYTES, delete_document, ingest_uploads, reindex, results_markdown
 from assistant.views import (CONTEXT_CHARS, HEADER_CHARS, NoDocumentMatches, OBLIGATION_HEADERS, ObligationFilter,
                              citation_label, context_html, document_table, document_years, export_csv, export_xlsx,
-                             filter_rows, linkify, nearest_citations, obligation_record, passage_html,
+                             filter_rows, linkify, unlinkify, nearest_citations, obligation_record, passage_html,
                              question_filters, sources_markdown)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -69,6 +69,13 @@ def _cite_dict(c: Citation) -> dict:
             "breadcrumb": list(c.breadcrumb)}
 
 
+def _plain_message(m: dict) -> dict:
+    content = m.get("content")
+    if isinstance(content, list):  # gradio 6 sends message content back as typed parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict)) or content
+    return {"role": m.get("role"), "content": unlinkify(content) if isinstance(content, str) else content}
+
+
 def build_app(assistant: Assistant):
     import gradio as gr
     import pandas as pd
@@ -101,7 +108,8 @@ def build_app(assistant: Assistant):
     def ask(question: str, history: list | None, k: float = 10, docs: list[str] | None = None,
             issuer: str | None = "", year: str | None = None):
         question = (question or "").strip()
-        history = list(history or [])
+        # only the newest answer's [n] open citations: the radio list holds that answer's only
+        history = [_plain_message(m) for m in history or []]
         if not question:
             yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -206,6 +214,8 @@ def build_app(assistant: Assistant):
                           lambda d, t, n: progress((d, t), desc=f"Đọc {n}" if n else "Tạo chỉ mục"))
         return results_markdown(results) if results else "_Chưa có tệp nào được tải lên để nạp lại._"
 
+    docs0 = searcher.documents()
+    names0, years0 = [d["name"] for d in docs0], document_years(docs0, header)
     with gr.Blocks(title="tracuu — Tra cứu kế hoạch, chỉ thị") as app:
         gr.Markdown("## tracuu — Tra cứu kế hoạch, chỉ thị, kết luận, nghị quyết\n"
                     "Mỗi câu trả lời kèm trích dẫn [n]; bấm [n] để xem đoạn gốc được tô sáng trong văn bản.")
@@ -220,10 +230,12 @@ def build_app(assistant: Assistant):
                         ask_btn = gr.Button("Hỏi", variant="primary", elem_id="ask")
                         k = gr.Slider(3, 20, value=10, step=1, label="Số đoạn tìm kiếm")
                     with gr.Accordion("Lọc theo văn bản, cơ quan ban hành, năm", open=False):
-                        f_docs = gr.Dropdown(choices=[], multiselect=True, label="Văn bản", elem_id="f-docs")
+                        f_docs = gr.Dropdown(choices=names0, multiselect=True, label="Văn bản", elem_id="f-docs",
+                                             allow_custom_value=True)  # choices change with uploads
                         f_issuer = gr.Textbox(label="Cơ quan ban hành", placeholder="Ví dụ: Sở Văn hóa",
                                               elem_id="f-issuer")
-                        f_year = gr.Dropdown(choices=[""], value="", label="Năm", elem_id="f-year")
+                        f_year = gr.Dropdown(choices=[""] + years0, value="", label="Năm", elem_id="f-year",
+                                             allow_custom_value=True)
                     gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
                 with gr.Column(scale=2):
                     sources = gr.Markdown(label="Nguồn trích dẫn", elem_id="sources")
@@ -234,7 +246,8 @@ def build_app(assistant: Assistant):
                 o_agency = gr.Textbox(label="Cơ quan (mọi cách viết: Sở TT&TT, STTTT…)", elem_id="o-agency")
                 o_role = gr.Radio([("Chủ trì hoặc phối hợp", "any"), ("Chủ trì", "lead"), ("Phối hợp", "partner")],
                                   value="any", label="Vai trò", elem_id="o-role")
-                o_doc = gr.Dropdown(choices=[""], value="", label="Văn bản", elem_id="o-doc")
+                o_doc = gr.Dropdown(choices=[""] + names0, value="", label="Văn bản", elem_id="o-doc",
+                                    allow_custom_value=True)
             with gr.Row():
                 o_deadline = gr.Textbox(label="Thời hạn (ví dụ: 2024, quý III, hằng năm)", elem_id="o-deadline")
                 o_text = gr.Textbox(label="Tìm trong nhiệm vụ", elem_id="o-text")
@@ -258,7 +271,8 @@ def build_app(assistant: Assistant):
                     redo_btn = gr.Button("Nạp lại các tệp đã tải lên", elem_id="reindex-btn")
                     up_result = gr.Markdown(elem_id="upload-result")
                 with gr.Column():
-                    del_pick = gr.Dropdown(choices=[], label="Văn bản cần xoá", elem_id="delete-pick")
+                    del_pick = gr.Dropdown(choices=names0, label="Văn bản cần xoá", elem_id="delete-pick",
+                                           allow_custom_value=True)
                     del_btn = gr.Button("Xoá văn bản", variant="stop", elem_id="delete-btn")
                     del_result = gr.Markdown(elem_id="delete-result")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from assistant.types import Answer, Citation
 from index.types import Hit
 from ingest.agencies import canonical, matches
-from ingest.normalize import fold
+from ingest.normalize import fold, has_diacritics, strip
 from ingest.types import Obligation
 
 CONTEXT_CHARS = 500  # shown on each side of a cited passage
@@ -108,8 +108,7 @@ class ObligationFilter:
 def filter_rows(rows: list[Obligation], f: ObligationFilter) -> list[Obligation]:
     """Agency through the alias table (any spelling), document, deadline as written, free text."""
     out = []
-    dl = fold(f.deadline.strip()) if f.deadline.strip() else ""
-    text = fold(f.text.strip()) if f.text.strip() else ""
+    dl, text = _matcher(f.deadline), _matcher(f.text)
     for r in rows:
         if f.doc and r.doc != f.doc:
             continue
@@ -118,12 +117,23 @@ def filter_rows(rows: list[Obligation], f: ObligationFilter) -> list[Obligation]
             partner = any(matches(f.agency, a) for a in r.partners)
             if not {"lead": lead, "partner": partner, "any": lead or partner}[f.role]:
                 continue
-        if dl and dl not in fold(" ".join((r.deadline or "", r.deadline_norm or ""))):
+        if dl and not dl(" ".join((r.deadline or "", r.deadline_norm or ""))):
             continue
-        if text and text not in fold(" ".join((r.doc, r.section, r.task, r.deadline or "", *r.lead, *r.partners))):
+        if text and not text(" ".join((r.doc, r.section, r.task, r.deadline or "", *r.lead, *r.partners))):
             continue
         out.append(r)
     return out
+
+
+def _matcher(query: str):
+    """Substring test in the folded form; a query typed without diacritics matches on the
+    diacritic-free form, so "tuyen truyen" finds "tuyên truyền"."""
+    q = query.strip()
+    if not q:
+        return None
+    form = fold if has_diacritics(q) else strip
+    key = form(q)
+    return lambda text: key in form(text)
 
 
 def obligation_record(r: Obligation) -> list:
@@ -224,9 +234,9 @@ def question_filters(docs: list[dict], header, chosen: list[str] | None, issuer:
     names = [d["name"] for d in docs]
     keep = [n for n in names if n in set(chosen)] if chosen else list(names)
     if issuer and issuer.strip():
-        want = fold(canonical(issuer))
+        match = _matcher(canonical(issuer))  # "UBND" and "Ủy ban nhân dân" alike, on both sides
         by_name = {d["name"]: d for d in docs}
-        keep = [n for n in keep if want in fold(_issuer_of(by_name[n], header(n)))]
+        keep = [n for n in keep if match(canonical(_issuer_of(by_name[n], header(n))))]
     if year and str(year).strip():
         by_name = {d["name"]: d for d in docs}
         keep = [n for n in keep if _year_of(by_name[n], header(n)) == str(year).strip()]
