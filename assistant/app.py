@@ -106,7 +106,7 @@ def build_app(assistant: Assistant):
 
     # --- Hỏi đáp ---------------------------------------------------------------------
     def ask(question: str, history: list | None, k: float = 10, docs: list[str] | None = None,
-            issuer: str | None = "", year: str | None = None):
+            issuer: str | None = None, year: str | None = None):
         question = (question or "").strip()
         # only the newest answer's [n] open citations: the radio list holds that answer's only
         history = [_plain_message(m) for m in history or []]
@@ -178,7 +178,7 @@ def build_app(assistant: Assistant):
     def export(kind: str, agency, role, doc, deadline, text):
         rows = obligation_rows(agency, role, doc, deadline, text)
         out = Path(tempfile.mkdtemp(prefix="tracuu-export-")) / f"nghia-vu.{kind}"
-        return (export_csv if kind == "csv" else export_xlsx)(rows, out)
+        return str((export_csv if kind == "csv" else export_xlsx)(rows, out))
 
     # --- Văn bản ----------------------------------------------------------------------
     def refresh():
@@ -264,7 +264,9 @@ def build_app(assistant: Assistant):
             docs_table = gr.Dataframe(interactive=False, wrap=True, elem_id="documents")
             with gr.Row():
                 with gr.Column():
-                    files = gr.File(file_count="multiple", file_types=list(ALLOWED), type="filepath",
+                    # no file_types: Gradio would refuse other types in English; uploads.check
+                    # refuses them by name, in Vietnamese
+                    files = gr.File(file_count="multiple", type="filepath",
                                     label=f"Tải lên ({', '.join(ALLOWED)}; tối đa "
                                           f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB mỗi tệp)", elem_id="upload")
                     up_btn = gr.Button("Nạp vào chỉ mục", variant="primary", elem_id="upload-btn")

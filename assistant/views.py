@@ -58,10 +58,12 @@ def unlinkify(text: str) -> str:
 
 
 def _score(c: Citation, hits: list[Hit]) -> float | None:
+    """The retrieval score of the passage holding the quote (or, for a quote from an
+    obligation row, of a retrieved passage of the same section)."""
     for h in hits:
-        if h.chunk.doc == c.doc and h.chunk.start <= c.start and c.end <= h.chunk.end:
+        if h.chunk.doc == c.doc and h.chunk.start < c.end and c.start < h.chunk.end:
             return h.score
-    return None
+    return next((h.score for h in hits if h.chunk.doc == c.doc and h.chunk.section == c.section), None)
 
 
 def _cell(s: str) -> str:
