@@ -120,6 +120,8 @@ def build_app(assistant: Assistant):
             history[-1] = {"role": "assistant", "content": str(exc)}
             yield history, "", "", gr.update(choices=[], value=None), []
             return
+        # the previous answer's sources go as the new question starts
+        yield history, "", "", gr.update(choices=[], value=None), []
         text, ans = "", None
         for item in assistant.stream(question, k=int(k), **kw):
             if isinstance(item, str):

@@ -99,10 +99,10 @@ def _shot(page, name: str) -> None:
 def test_flagship_question_answered_with_highlighted_citation(page, assistant):
     expected = assistant.ask(FLAGSHIP)
     assert expected.citations
-    examples = page.get_by_text(FLAGSHIP, exact=True)
-    assert examples.count() >= 1  # offered on first open
-    examples.first.click()  # an example fills the question box
-    assert page.input_value("#question textarea") == FLAGSHIP
+    example = page.get_by_text(FLAGSHIP, exact=True).first
+    example.wait_for()  # offered on first open
+    example.click()  # an example fills the question box
+    page.wait_for_function("q => document.querySelector('#question textarea').value === q", arg=FLAGSHIP)
     page.click("#ask")
     page.wait_for_selector("#context mark")
     answer = page.locator("#chat .bot").last.inner_text()
