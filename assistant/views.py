@@ -184,12 +184,15 @@ HIDDEN_DOC_KEYS = {"text", "sections", "sha256"}
 
 def document_table(docs: list[dict]) -> tuple[list[str], list[list]]:
     """Headers and rows for whatever metadata the index holds: known fields in a fixed
-    order, unknown extra fields after them, missing ones blank."""
-    known = [k for k, _ in DOC_COLUMNS]
-    extra = sorted({k for d in docs for k in d} - set(known) - HIDDEN_DOC_KEYS)
-    headers = [h for _, h in DOC_COLUMNS] + extra
-    rows = [[_plain(d.get(k)) for k in known + extra] for d in docs]
-    return headers, rows
+    order (a field no document has is left out), unknown extra fields after them, a value
+    one document lacks left blank."""
+    always = {"name", "title", "chunks"}
+    cols = [(k, h) for k, h in DOC_COLUMNS if k in always or any(d.get(k) not in (None, "", [], {}) for d in docs)]
+    known = {k for k, _ in DOC_COLUMNS}
+    extra = sorted({k for d in docs for k in d} - known - HIDDEN_DOC_KEYS)
+    keys = [k for k, _ in cols] + extra
+    rows = [[_plain(d.get(k)) for k in keys] for d in docs]
+    return [h for _, h in cols] + extra, rows
 
 
 def _plain(v) -> str | int:
