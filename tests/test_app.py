@@ -56,6 +56,18 @@ def test_ask_through_the_app_shows_answer_sources_and_highlighted_context(client
     assert pick["value"].startswith("[1] " + TAY_NINH)  # the radio update: first citation chosen
 
 
+def test_answer_streams_in_before_the_final_message(client):
+    from assistant.views import unlinkify
+
+    job = client.submit(FLAGSHIP, [], 10, api_name="/ask")
+    job.result()
+    texts = [content(o[0][-1]) for o in job.outputs() if o[0] and o[0][-1]["role"] == "assistant"]
+    final = unlinkify(texts[-1])
+    partial = [t for t in texts[:-1] if t.strip() not in ("", "…")]
+    assert partial and all(final.startswith(t.rstrip()) for t in partial)
+    assert any(len(t.rstrip()) < len(final.rstrip()) for t in partial)  # shown before it was complete
+
+
 def test_sources_list_document_section_and_score(assistant):
     from assistant.app import sources_markdown
 
