@@ -175,10 +175,11 @@ def export_xlsx(rows: list[Obligation], path: Path) -> Path:
 
 
 # --- documents ------------------------------------------------------------------------
-# header fields first (the ingest stage adds them as it learns to read them), then the rest
-DOC_COLUMNS = [("name", "Tệp"), ("so_hieu", "Số hiệu"), ("loai", "Loại"), ("title", "Tiêu đề"),
+# header fields first (the ingest stage adds them as it learns to read them), the long title
+# last so the short columns stay in view
+DOC_COLUMNS = [("name", "Tệp"), ("so_hieu", "Số hiệu"), ("loai", "Loại"),
                ("co_quan_ban_hanh", "Cơ quan ban hành"), ("ngay_ban_hanh", "Ngày ban hành"),
-               ("chunks", "Số đoạn"), ("ingested_at", "Thời điểm nạp")]
+               ("chunks", "Số đoạn"), ("ingested_at", "Thời điểm nạp"), ("title", "Tiêu đề")]
 HIDDEN_DOC_KEYS = {"text", "sections", "sha256"}
 
 

@@ -178,9 +178,9 @@ def test_document_table_tolerates_extra_and_missing_metadata():
         {"name": "a.txt", "title": "KẾ HOẠCH", "chunks": 3, "sha256": "x", "so_hieu": "12/KH-UBND",
          "loai": "Kế hoạch", "nguoi_ky": ["Nguyễn Văn A"], "text": "long"},
         {"name": "b.txt", "chunks": 1}])
-    assert headers[:4] == ["Tệp", "Số hiệu", "Loại", "Tiêu đề"] and headers[-1] == "nguoi_ky"
+    assert headers[:3] == ["Tệp", "Số hiệu", "Loại"] and headers[-2:] == ["Tiêu đề", "nguoi_ky"]
     assert "sha256" not in headers and "text" not in headers and "Cơ quan ban hành" not in headers  # no one has it
-    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-1] == "Nguyễn Văn A"
+    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-2:] == ["KẾ HOẠCH", "Nguyễn Văn A"]
     assert rows[1][1] == "" and rows[1][0] == "b.txt"
 
 
