@@ -178,8 +178,10 @@ def export_xlsx(rows: list[Obligation], path: Path) -> Path:
 # header fields first (the ingest stage adds them as it learns to read them), the long title
 # last so the short columns stay in view
 DOC_COLUMNS = [("name", "Tệp"), ("so_hieu", "Số hiệu"), ("loai", "Loại"),
-               ("co_quan_ban_hanh", "Cơ quan ban hành"), ("ngay_ban_hanh", "Ngày ban hành"),
-               ("chunks", "Số đoạn"), ("ingested_at", "Thời điểm nạp"), ("title", "Tiêu đề")]
+               ("co_quan_ban_hanh", "Cơ quan ban hành"), ("noi_ban_hanh", "Nơi ban hành"),
+               ("ngay_ban_hanh", "Ngày ban hành"), ("nguoi_ky", "Người ký"), ("chunks", "Số đoạn"),
+               ("ingested_at", "Thời điểm nạp"), ("title", "Tiêu đề"), ("trich_yeu", "Trích yếu"),
+               ("noi_nhan", "Nơi nhận")]
 HIDDEN_DOC_KEYS = {"text", "sections", "sha256"}
 
 

@@ -176,11 +176,12 @@ def test_document_table_tolerates_extra_and_missing_metadata():
 
     headers, rows = document_table([
         {"name": "a.txt", "title": "KẾ HOẠCH", "chunks": 3, "sha256": "x", "so_hieu": "12/KH-UBND",
-         "loai": "Kế hoạch", "nguoi_ky": ["Nguyễn Văn A"], "text": "long"},
+         "loai": "Kế hoạch", "ghi_chu": ["bản sao", "mật"], "noi_nhan": None, "text": "long"},
         {"name": "b.txt", "chunks": 1}])
-    assert headers[:3] == ["Tệp", "Số hiệu", "Loại"] and headers[-2:] == ["Tiêu đề", "nguoi_ky"]
+    assert headers[:3] == ["Tệp", "Số hiệu", "Loại"] and headers[-2:] == ["Tiêu đề", "ghi_chu"]
     assert "sha256" not in headers and "text" not in headers and "Cơ quan ban hành" not in headers  # no one has it
-    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-2:] == ["KẾ HOẠCH", "Nguyễn Văn A"]
+    assert "Nơi nhận" not in headers  # None everywhere
+    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-2:] == ["KẾ HOẠCH", "bản sao; mật"]
     assert rows[1][1] == "" and rows[1][0] == "b.txt"
 
 
