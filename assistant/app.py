@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.service import Assistant
 from assistant.types import Citation
-from assistant.uploads import ALLOWED, MAX_UPLOAD_BYTES, delete_document, ingest_uploads, reindex, results_markdown
+from assistant.uploads import ALLOWED, delete_document, ingest_uploads, max_upload_bytes, reindex, results_markdown
 from assistant.views import (CONTEXT_CHARS, HEADER_CHARS, NoDocumentMatches, OBLIGATION_HEADERS, ObligationFilter,
                              citation_label, context_html, document_table, document_years, export_csv, export_xlsx,
                              filter_rows, linkify, unlinkify, nearest_citations, obligation_record, passage_html,
@@ -270,7 +270,7 @@ def build_app(assistant: Assistant):
                     # refuses them by name, in Vietnamese
                     files = gr.File(file_count="multiple", type="filepath",
                                     label=f"Tải lên ({', '.join(ALLOWED)}; tối đa "
-                                          f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB mỗi tệp)", elem_id="upload")
+                                          f"{max_upload_bytes() / 1024 / 1024:.0f} MB mỗi tệp)", elem_id="upload")
                     up_btn = gr.Button("Nạp vào chỉ mục", variant="primary", elem_id="upload-btn")
                     redo_btn = gr.Button("Nạp lại các tệp đã tải lên", elem_id="reindex-btn")
                     up_result = gr.Markdown(elem_id="upload-result")
@@ -312,7 +312,7 @@ def launch(app, host: str = "127.0.0.1", port: int = 7860, auth: list[tuple[str,
            block: bool = True, quiet: bool = False):
     return app.launch(server_name=host, server_port=port, auth=auth, css=CSS, js=CLICK_JS, footer_links=[],
                       auth_message="Đăng nhập để tra cứu." if auth else None, prevent_thread_lock=not block,
-                      max_file_size=5 * MAX_UPLOAD_BYTES,  # a hard stop; the app's own limit gives the message
+                      max_file_size=5 * max_upload_bytes(),  # a hard stop; the app's own limit gives the message
                       quiet=quiet)
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from index.indexer import Indexer
-from ingest.readers import MAX_BYTES, supported_extensions
+from ingest import readers
+from ingest.readers import supported_extensions
 
 UPLOAD_DIR = "uploads"
 ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")  # what the app offers; a reader must exist too
-MAX_UPLOAD_BYTES = MAX_BYTES
 MAX_NAME = 120
 
 STATUS_VI = {"added": "đã thêm", "replaced": "đã cập nhật", "unchanged": "không đổi", "error": "lỗi",
@@ -63,6 +63,13 @@ def stored_path(index_dir: Path, name: str) -> Path:
     return p
 
 
+def max_upload_bytes() -> int:
+    """The readers' own size limit, so an upload they would refuse is refused before it is stored."""
+    if hasattr(readers, "max_bytes"):  # configurable limit ($TRACUU_MAX_FILE_MB)
+        return int(readers.max_bytes())
+    return int(getattr(readers, "MAX_BYTES", 20 * 1024 * 1024))
+
+
 def check(path: Path, name: str) -> str | None:
     """Why this upload is refused, in Vietnamese, or None."""
     ext = Path(name).suffix.lower()
@@ -71,10 +78,9 @@ def check(path: Path, name: str) -> str | None:
         return f"{name}: loại tệp '{ext or '(không có đuôi)'}' không được nhận (chỉ nhận {', '.join(ALLOWED)})"
     if ext not in readable:
         return f"{name}: chưa có bộ đọc cho tệp {ext} trên máy chủ này (đọc được: {', '.join(sorted(readable))})"
-    size = path.stat().st_size
-    if size > MAX_UPLOAD_BYTES:
-        return (f"{name}: tệp quá lớn ({size / 1024 / 1024:.1f} MB, "
-                f"giới hạn {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)")
+    size, limit = path.stat().st_size, max_upload_bytes()
+    if size > limit:
+        return f"{name}: tệp quá lớn ({size / 1024 / 1024:.1f} MB, giới hạn {limit / 1024 / 1024:.0f} MB)"
     if size == 0:
         return f"{name}: tệp rỗng"
     return None

@@ -40,11 +40,11 @@ def test_upload_checks_type_size_and_emptiness(tmp_path, monkeypatch):
     assert uploads.check(f, "a.txt") is None
     assert "loại tệp '.exe' không được nhận" in uploads.check(f, "virus.exe")
     assert "(không có đuôi)" in uploads.check(f, "README")
-    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 4)
+    monkeypatch.setattr(uploads, "max_upload_bytes", lambda: 4)
     assert "a.txt: tệp quá lớn" in uploads.check(f, "a.txt") and "giới hạn" in uploads.check(f, "a.txt")
     empty = tmp_path / "b.md"
     empty.write_bytes(b"")
-    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 1024)
+    monkeypatch.setattr(uploads, "max_upload_bytes", lambda: 1024)
     assert uploads.check(empty, "b.md") == "b.md: tệp rỗng"
 
 
