@@ -71,6 +71,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     _llm_arg(p)
+    p.add_argument("--auth", metavar="USER:PASS", help="require this login")
+    p.add_argument("--auth-file", type=Path, metavar="FILE", help="logins, one 'user:password' per line")
+    p.add_argument("--no-auth", action="store_true",
+                   help="serve a non-local --host without login (login is required there otherwise)")
     p.set_defaults(func=cmd_serve)
     return parser, sub
 
@@ -236,9 +240,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from assistant.app import serve
+    from assistant.access import AccessError, resolve
 
-    serve(index_dir(args), host=args.host, port=args.port, llm=args.llm)
+    try:  # before loading anything: a refused configuration fails at once
+        auth = resolve(args.host, args.auth, args.auth_file, args.no_auth)
+    except AccessError as exc:
+        print(f"tracuu serve: {exc}", file=sys.stderr)
+        return 2
+    from assistant.app import serve
+    from index.search import EmptyIndexError
+
+    try:
+        serve(index_dir(args), host=args.host, port=args.port, llm=args.llm, auth=auth)
+    except EmptyIndexError as exc:
+        print(f"tracuu: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,6 +1,7 @@
 """The assistant: understand the question, retrieve, answer with citations or refuse."""
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 from typing import Iterator
@@ -75,6 +76,10 @@ class Assistant:
         if not citations and not refused_by_model:
             tokens = lexical.query_tokens(query)
             extractive, rows = self._answerers()
+            if docs:  # a question filtered to some documents is answered from their rows only
+                keep = set(docs)
+                rows = copy.copy(rows)
+                rows.rows = [r for r in rows.rows if r.doc in keep]
             # who/when questions and an agency's duties are answered from obligation rows first
             if q.intent == "duties":
                 text, citations = rows.answer_duties(q)

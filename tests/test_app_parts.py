@@ -1,0 +1,219 @@
+"""The app's parts without a server: upload safety, login rules, question filters, document
+metadata, obligation filters and exports."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TAY_NINH
+
+
+# --- uploads ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\boot.ini", "/abs/path/x.txt", "....txt", ".hidden.md",
+                                  "a/../../b.md", "..", "", "ổ đĩa:C:\\x.md", "tên\x00rỗng.txt", "x" * 500 + ".txt"])
+def test_safe_name_never_leaves_the_upload_folder(tmp_path, name):
+    from assistant.uploads import safe_name, stored_path
+
+    s = safe_name(name)
+    assert s and "/" not in s and "\\" not in s and not s.startswith(".") and len(s) <= 120
+    p = stored_path(tmp_path, name)
+    assert p.parent == (tmp_path / "uploads").resolve()
+
+
+def test_safe_name_keeps_vietnamese_and_extension():
+    from assistant.uploads import safe_name
+
+    assert safe_name("Kế hoạch số 12.docx") == "Kế hoạch số 12.docx"
+    assert safe_name("C:\\Users\\cb\\Kế hoạch 2024.PDF") == "Kế hoạch 2024.PDF"
+    assert safe_name("x" * 500 + ".txt").endswith(".txt")
+
+
+def test_upload_checks_type_size_and_emptiness(tmp_path, monkeypatch):
+    from assistant import uploads
+
+    f = tmp_path / "a.txt"
+    f.write_text("Nội dung", encoding="utf-8")
+    assert uploads.check(f, "a.txt") is None
+    assert "loại tệp '.exe' không được nhận" in uploads.check(f, "virus.exe")
+    assert "(không có đuôi)" in uploads.check(f, "README")
+    monkeypatch.setattr(uploads, "max_upload_bytes", lambda: 4)
+    assert "a.txt: tệp quá lớn" in uploads.check(f, "a.txt") and "giới hạn" in uploads.check(f, "a.txt")
+    empty = tmp_path / "b.md"
+    empty.write_bytes(b"")
+    monkeypatch.setattr(uploads, "max_upload_bytes", lambda: 1024)
+    assert uploads.check(empty, "b.md") == "b.md: tệp rỗng"
+
+
+def test_upload_of_a_format_without_reader_says_so(tmp_path):
+    from assistant.uploads import ALLOWED, check
+    from ingest.readers import supported_extensions
+
+    missing = [e for e in ALLOWED if e not in supported_extensions()]
+    if not missing:
+        pytest.skip("every offered format has a reader")
+    f = tmp_path / ("x" + missing[0])
+    f.write_bytes(b"abc")
+    assert "chưa có bộ đọc" in check(f, f.name)
+
+
+def test_ingest_uploads_reports_each_file_and_keeps_only_indexed_ones(index_copy, embedder, tmp_path):
+    from assistant.uploads import ingest_uploads, reindex, results_markdown
+    from index.indexer import Indexer
+    from index.search import Searcher
+
+    src = tmp_path / "src"
+    src.mkdir()
+    good = src / "good.md"
+    good.write_text("# KẾ HOẠCH\nTập huấn an toàn thông tin năm 2025\n\nI. NHIỆM VỤ\n\n"
+                    "1. Tổ chức tập huấn an toàn thông tin cho cán bộ xã.\n", encoding="utf-8")
+    bad = src / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00\x00 not utf8 \x00")
+    wrong = src / "x.exe"
+    wrong.write_bytes(b"MZ")
+    before = Searcher(index_copy, embedder).documents()
+    res = ingest_uploads(index_copy, [(good, "../good.md"), (bad, "bad.txt"), (wrong, "x.exe")],
+                         Indexer(index_copy, embedder))
+    assert [r.status for r in res] == ["added", "error", "rejected"]
+    assert res[0].stored == "good.md" and res[0].chunks > 0
+    assert "bad.txt" in res[1].message and str(tmp_path) not in res[1].message
+    assert not (index_copy / "uploads" / "bad.txt").exists()  # not indexed: not kept
+    assert not (index_copy.parent / "good.md").exists() and (index_copy / "uploads" / "good.md").is_file()
+    after = Searcher(index_copy, embedder).documents()
+    assert len(after) == len(before) + 1
+    md = results_markdown(res)
+    assert "**1/3 tệp nạp được.**" in md and "đã thêm" in md and "bị từ chối" in md
+    again = reindex(index_copy, Indexer(index_copy, embedder))
+    assert [(r.name, r.status) for r in again] == [("good.md", "unchanged")]
+
+
+def test_delete_document_removes_index_rows_and_stored_file(index_copy, embedder, tmp_path):
+    from assistant.uploads import delete_document, ingest_uploads
+    from index.indexer import Indexer
+    from index.search import Searcher
+
+    f = tmp_path / "del.md"
+    f.write_text("# KẾ HOẠCH\nNội dung cần xoá\n\nI. NHIỆM VỤ\n\n1. Một việc.\n", encoding="utf-8")
+    ix = Indexer(index_copy, embedder)
+    ingest_uploads(index_copy, [(f, "del.md")], ix)
+    assert delete_document(index_copy, "del.md", ix)
+    assert "del.md" not in [d["name"] for d in Searcher(index_copy, embedder).documents()]
+    assert not (index_copy / "uploads" / "del.md").exists()
+    assert delete_document(index_copy, TAY_NINH, ix)  # an ingested (not uploaded) document
+    assert not delete_document(index_copy, "../../etc/passwd", ix)
+    assert Path("/etc/passwd").exists()
+
+
+# --- access -------------------------------------------------------------------------------
+def test_login_rules(tmp_path):
+    from assistant.access import AccessError, is_local, resolve
+
+    assert is_local("127.0.0.1") and is_local("localhost") and is_local("::1") and is_local("127.0.1.1")
+    assert not is_local("0.0.0.0") and not is_local("192.168.1.5") and not is_local("example.org")
+    assert resolve("127.0.0.1") is None
+    assert resolve("127.0.0.1", auth="a:b:c") == [("a", "b:c")]
+    with pytest.raises(AccessError, match="--auth user:password"):
+        resolve("0.0.0.0")
+    assert resolve("0.0.0.0", no_auth=True) is None
+    f = tmp_path / "logins"
+    f.write_text("# cán bộ\ncanbo:mật khẩu\n\nadmin:x\n", encoding="utf-8")
+    assert resolve("0.0.0.0", auth_file=f) == [("canbo", "mật khẩu"), ("admin", "x")]
+    with pytest.raises(AccessError, match="expected 'user:password'"):
+        resolve("0.0.0.0", auth="nopassword")
+    with pytest.raises(AccessError, match="cannot be combined"):
+        resolve("0.0.0.0", auth="a:b", no_auth=True)
+    with pytest.raises(AccessError, match="cannot read"):
+        resolve("0.0.0.0", auth_file=tmp_path / "missing")
+    (tmp_path / "empty").write_text("# none\n")
+    with pytest.raises(AccessError, match="no 'user:password' line"):
+        resolve("0.0.0.0", auth_file=tmp_path / "empty")
+
+
+def test_serve_refuses_a_public_host_without_login(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2
+    assert "--host 0.0.0.0 is reachable from other machines" in r.stderr and "--no-auth" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0",
+                        "--no-auth"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and "no index at" in r.stderr  # past the login check: stops at the empty index
+
+
+# --- filters and views --------------------------------------------------------------------
+def _docs(searcher):
+    return searcher.documents(), lambda n: searcher.document_text(n)[:800]
+
+
+def test_question_filters_resolve_to_documents(assistant):
+    from assistant.views import NoDocumentMatches, question_filters
+
+    docs, header = _docs(assistant.searcher)
+    assert question_filters(docs, header, None) == {"docs": None}
+    assert question_filters(docs, header, [TAY_NINH]) == {"docs": [TAY_NINH]}
+    # 001 opens "Cao Bằng, ngày 09 tháng 4 năm 2021" and names the Sở Văn hóa, Thể thao và Du lịch
+    assert question_filters(docs, header, None, year="2021") == {"docs": ["001_2acf101d37e4caff.txt"]}
+    assert "001_2acf101d37e4caff.txt" in question_filters(docs, header, None, issuer="Sở VHTTDL")["docs"]
+    with pytest.raises(NoDocumentMatches, match="Không có văn bản nào khớp"):
+        question_filters(docs, header, [TAY_NINH], year="1999")
+
+
+def test_question_filters_prefer_header_metadata():
+    from assistant.views import question_filters
+
+    docs = [{"name": "a.txt", "co_quan_ban_hanh": "UBND tỉnh Tây Ninh", "ngay_ban_hanh": "12/03/2024"},
+            {"name": "b.txt", "co_quan_ban_hanh": "Sở Ngoại vụ", "ngay_ban_hanh": "2023-05-01"}]
+    header = lambda n: "Ủy ban nhân dân tỉnh Tây Ninh năm 2023"  # noqa: E731 - metadata wins over text
+    assert question_filters(docs, header, None, issuer="Ủy ban nhân dân tỉnh Tây Ninh") == {"docs": ["a.txt"]}
+    assert question_filters(docs, header, None, year="2023") == {"docs": ["b.txt"]}
+
+
+def test_document_table_tolerates_extra_and_missing_metadata():
+    from assistant.views import document_table
+
+    headers, rows = document_table([
+        {"name": "a.txt", "title": "KẾ HOẠCH", "chunks": 3, "sha256": "x", "so_hieu": "12/KH-UBND",
+         "loai": "Kế hoạch", "ghi_chu": ["bản sao", "mật"], "noi_nhan": None, "text": "long"},
+        {"name": "b.txt", "chunks": 1}])
+    assert headers[:3] == ["Tệp", "Số hiệu", "Loại"] and headers[-2:] == ["Tiêu đề", "ghi_chu"]
+    assert "sha256" not in headers and "text" not in headers and "Cơ quan ban hành" not in headers  # no one has it
+    assert "Nơi nhận" not in headers  # None everywhere
+    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-2:] == ["KẾ HOẠCH", "bản sao; mật"]
+    assert rows[1][1] == "" and rows[1][0] == "b.txt"
+
+
+def test_obligation_filters_and_exports(assistant, tmp_path):
+    from openpyxl import load_workbook
+
+    from assistant.views import ObligationFilter, export_csv, export_xlsx, filter_rows
+
+    rows = assistant.searcher.snapshot().obligations
+    full = filter_rows(rows, ObligationFilter(agency="Sở Thông tin và Truyền thông"))
+    assert full and full == filter_rows(rows, ObligationFilter(agency="Sở TT&TT"))
+    lead = filter_rows(rows, ObligationFilter(agency="Sở Thông tin và Truyền thông", role="lead"))
+    assert set(map(id, lead)) <= set(map(id, full)) and all("Sở Thông tin và Truyền thông" in o.lead for o in lead)
+    dated = [o for o in rows if o.deadline]
+    assert dated
+    d0 = dated[0].deadline
+    assert dated[0] in filter_rows(rows, ObligationFilter(deadline=d0.lower()))
+    assert all(o.doc == TAY_NINH for o in filter_rows(rows, ObligationFilter(doc=TAY_NINH)))
+    from ingest.normalize import strip
+
+    words = filter_rows(rows, ObligationFilter(text="tuyen truyen"))  # without diacritics
+    assert words and all("tuyen truyen" in strip(o.doc + o.section + o.task + " " + " ".join(o.lead + o.partners)) for o in words)
+    assert len(words) < len(rows)
+    csv_text = export_csv(full, tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.count("\n") == len(full) + 1
+    ws = load_workbook(export_xlsx(full, tmp_path / "x.xlsx")).active
+    assert ws.max_row == len(full) + 1 and ws["A1"].value == "Văn bản" and ws["A2"].value == full[0].doc
+
+
+def test_linkify_marks_only_real_citations():
+    from assistant.views import linkify, unlinkify
+
+    s = linkify("A [1] và B [2]; [9] không phải trích dẫn.", {1, 2})
+    assert s == "A [[1]](#cite-1) và B [[2]](#cite-2); [9] không phải trích dẫn."
+    assert unlinkify(s) == "A [1] và B [2]; [9] không phải trích dẫn."
