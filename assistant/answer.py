@@ -18,7 +18,7 @@ from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
 from ingest.chunker import sentence_spans
-from ingest.normalize import strip
+from ingest.normalize import display, strip, trim_span
 from ingest.structure import clean
 
 MAX_HITS = 6  # passages the answer may quote from
@@ -160,9 +160,10 @@ class ExtractiveAnswerer:
         by_doc: dict[str, list[tuple[_Candidate, int]]] = {}
         for c in chosen:
             ch = c.hit.chunk
-            quote = ch.text[c.start - ch.start:c.end - ch.start]
+            # no markdown markers at the quote's edges; the span still points exactly into the text
+            a, b = trim_span(ch.text, c.start - ch.start, c.end - ch.start)
             n = len(citations) + 1
-            citations.append(Citation(n, ch.doc, ch.section, quote, c.start, c.end, ch.breadcrumb))
+            citations.append(Citation(n, ch.doc, ch.section, ch.text[a:b], ch.start + a, ch.start + b, ch.breadcrumb))
             by_doc.setdefault(ch.doc, []).append((c, n))
         lines: list[str] = []
         for doc, items in by_doc.items():
@@ -173,7 +174,7 @@ class ExtractiveAnswerer:
                 where = f"mục {ch.section}" if ch.section else "phần mở đầu"
                 heading = _short(ch.breadcrumb[-1]) if ch.breadcrumb else ""
                 label = f"{where} «{heading}»" if heading else where
-                lines.append(f"- {label[0].upper() + label[1:]}: {citations[n - 1].quote} [{n}]")
+                lines.append(f"- {label[0].upper() + label[1:]}: {display(citations[n - 1].quote)} [{n}]")
         return "\n".join(lines), citations
 
 

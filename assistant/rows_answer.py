@@ -15,7 +15,7 @@ from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
 from ingest.agencies import canonical, key
-from ingest.normalize import fold, strip
+from ingest.normalize import display, fold, strip
 from ingest.structure import clean
 from ingest.types import Obligation, Section
 
@@ -91,7 +91,7 @@ class RowAnswerer:
             for a, b in spans:
                 n = len(citations) + 1
                 citations.append(Citation(n, r.doc, r.section, text[a:b], a, b, crumbs))
-                refs.append(f"{text[a:b]} [{n}]")
+                refs.append(f"{display(text[a:b])} [{n}]")
             lines.append(f"- {where}: " + " — ".join(refs))
         return "\n".join(lines), citations
 
@@ -129,7 +129,7 @@ class RowAnswerer:
             citations.append(Citation(n, r.doc, r.section, text[a:b], a, b, crumbs))
             role = "chủ trì" if any(key(x) in ks for x in r.lead) else "phối hợp"
             extra = f"; thời hạn: {r.deadline}" if r.deadline else ""
-            lines.append(f"- Mục {r.section} ({role}{extra}): {text[a:b]} [{n}]")
+            lines.append(f"- Mục {r.section} ({role}{extra}): {display(text[a:b])} [{n}]")
         return "\n".join(lines), citations
 
 

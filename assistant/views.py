@@ -12,7 +12,7 @@ from pathlib import Path
 from assistant.types import Answer, Citation
 from index.types import Hit
 from ingest.agencies import canonical, matches
-from ingest.normalize import fold, has_diacritics, strip
+from ingest.normalize import display, fold, has_diacritics, strip
 from ingest.types import Obligation
 
 CONTEXT_CHARS = 500  # shown on each side of a cited passage
@@ -84,7 +84,7 @@ def sources_markdown(ans: Answer) -> str:
     for c in ans.citations:
         s = _score(c, ans.hits)
         rows.append(f"| [{c.n}] | {_cell(c.doc)} | {_cell(c.section or 'mở đầu')} | "
-                    f"{'—' if s is None else f'{s:.4f}'} | {_cell(c.quote[:160])} |")
+                    f"{'—' if s is None else f'{s:.4f}'} | {_cell(display(c.quote)[:160])} |")
     out = ("**Nguồn trích dẫn**\n\n| | Văn bản | Mục | Điểm | Trích |\n|---|---|---|---|---|\n" + "\n".join(rows))
     if ans.hits:
         found = [f"| {_cell(h.chunk.doc)} | {_cell(h.chunk.section or 'mở đầu')} | {h.score:.4f} |"
