@@ -100,8 +100,13 @@ class TimedQueries:
 def searcher_systems(searcher, fusion_default: str, alpha: float, k_units: int = 10,
                      unit: Callable = lambda h: h.chunk.doc, dedupe: bool = True):
     """name -> query -> ranked units, all over the one Searcher."""
+    from assistant.understand import understand
+    from index.rescore import Signals
+
     def run(**opts):
         def f(q: str) -> list:
+            if opts.get("rescore"):  # the question's intent, as the assistant reads it
+                opts["signals"] = Signals(understand(q).intent)
             hits = searcher.search(q, k=k_units * (3 if dedupe else 1), **opts)
             units = [unit(h) for h in hits]
             return list(dict.fromkeys(units))[:k_units] if dedupe else units[:k_units]

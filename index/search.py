@@ -100,9 +100,10 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
                filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,
-               rescore: bool | None = None) -> list[Hit]:
+               rescore: bool | None = None, signals=None) -> list[Hit]:
         """Top ``k`` chunks for ``query``. ``docs`` (names) is kept for older callers; it is the
-        same as ``filters=SearchFilter(docs=...)``."""
+        same as ``filters=SearchFilter(docs=...)``. ``signals`` (index.rescore.Signals: the
+        question's intent, from assistant.understand) feed the second stage."""
         fusion = fusion or self.fusion
         alpha = self.alpha if alpha is None else alpha
         rescore = self.rescore if rescore is None else rescore
@@ -144,7 +145,7 @@ class Searcher:
         if rescore:
             from index.rescore import rescore as second_stage
 
-            fused = second_stage(query, snap, fused)
+            fused = second_stage(query, snap, fused, signals)
         order = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
                     snap.titles.get(snap.chunks[i].doc, "")) for i in order]
