@@ -11,6 +11,7 @@ from assistant.answer import ExtractiveAnswerer
 from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
 from assistant.understand import understand
+from index.rescore import Signals
 from index import lexical
 from index.search import Searcher
 
@@ -52,7 +53,8 @@ class Assistant:
         the final, checked Answer as the last item."""
         t0 = time.perf_counter()
         q = understand(question)
-        hits = self.searcher.search(question, k=k, docs=docs)
+        # second stage on: the question's intent picks passages holding the matching row field
+        hits = self.searcher.search(question, k=k, docs=docs, rescore=True, signals=Signals(q.intent))
         text, citations, answerer, dropped = "", [], "extractive", []
         refused_by_model = False
         if self.generator is not None and hits:

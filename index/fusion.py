@@ -10,8 +10,8 @@ from __future__ import annotations
 
 FUSIONS = ("rrf", "weighted")
 RRF_K = 60
-DEFAULT_FUSION = "rrf"
-DEFAULT_ALPHA = 0.5
+DEFAULT_FUSION = "weighted"
+DEFAULT_ALPHA = 0.2
 
 
 def rrf(dense: list[int], lexical: list[int], lex_weight: float = 1.0, k: int = RRF_K) -> dict[int, float]:
