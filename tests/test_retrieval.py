@@ -99,7 +99,9 @@ def test_alqac_slice_smoke(embedder):
     for name, m in runs.items():
         assert 0.0 <= m["R@1"] <= m["R@5"] <= m["R@10"] <= 1.0 and m["n"] == 50, name
         assert m["MRR@10"] <= m["R@10"]
-    # floors measured on this slice with margin (measured values in eval/reports/README.md)
-    assert runs["BM25"]["R@10"] >= 0.80
-    assert runs["hybrid weighted"]["R@10"] >= 0.80
-    assert runs["hybrid + 2nd stage"]["MRR@10"] >= 0.60
+    # floors with margin under what this slice measured (176 articles): BM25 R@10 1.00 MRR .99,
+    # weighted R@10 1.00 MRR .98, + second stage MRR .98, dense MRR .905, RRF MRR .95
+    assert runs["BM25"]["R@10"] >= 0.90
+    assert runs["hybrid weighted"]["R@10"] >= 0.90
+    assert runs["hybrid weighted"]["MRR@10"] >= 0.85
+    assert runs["hybrid + 2nd stage"]["MRR@10"] >= 0.85
