@@ -2,7 +2,7 @@
 same questions re-typed with marks by hand (eval/data/dev_accented.jsonl), and every accented
 dev question against its marks stripped (ingest.normalize.strip).
 
-    python -m eval.diacritics [--shared DIR] [--fusion weighted] [--alpha 0.2] [--rescore]
+    python -m eval.diacritics [--shared DIR] [--fusion weighted] [--alpha 0.2]
 """
 from __future__ import annotations
 
