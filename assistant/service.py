@@ -24,7 +24,9 @@ class Assistant:
     (the default) answers extractively, with no model at all."""
 
     def __init__(self, index_dir: Path, embedder=None, llm=None):
-        self.searcher = Searcher(index_dir, embedder)
+        # second stage on: the question's intent picks passages holding the matching row field
+        self.searcher = Searcher(index_dir, embedder, rescore=True,
+                                 signals_for=lambda q: Signals(understand(q).intent))
         self.generator = None
         if llm is not None:
             from assistant.generative import GenerativeAnswerer, LLMSpec, make_chat_model
@@ -53,8 +55,7 @@ class Assistant:
         the final, checked Answer as the last item."""
         t0 = time.perf_counter()
         q = understand(question)
-        # second stage on: the question's intent picks passages holding the matching row field
-        hits = self.searcher.search(question, k=k, docs=docs, rescore=True, signals=Signals(q.intent))
+        hits = self.searcher.search(question, k=k, docs=docs)
         text, citations, answerer, dropped = "", [], "extractive", []
         refused_by_model = False
         if self.generator is not None and hits:

@@ -53,11 +53,12 @@ class Searcher:
     defaults for every search; ``rescore`` turns the second stage (index.rescore) on."""
 
     def __init__(self, index_dir: Path, embedder=None, fusion: str = fusion_mod.DEFAULT_FUSION,
-                 alpha: float = fusion_mod.DEFAULT_ALPHA, rescore: bool = False):
+                 alpha: float = fusion_mod.DEFAULT_ALPHA, rescore: bool = False, signals_for=None):
         fusion_mod.check(fusion, alpha)
         self.index_dir = Path(index_dir)
         self._embedder = embedder
         self.fusion, self.alpha, self.rescore = fusion, alpha, rescore
+        self.signals_for = signals_for  # query -> index.rescore.Signals, when a caller knows intents
         self._snap: _Snapshot | None = None
         self._lock = threading.Lock()
 
@@ -145,6 +146,8 @@ class Searcher:
         if rescore:
             from index.rescore import rescore as second_stage
 
+            if signals is None and self.signals_for is not None:
+                signals = self.signals_for(query)
             fused = second_stage(query, snap, fused, signals)
         order = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
