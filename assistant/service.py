@@ -13,6 +13,7 @@ from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
 from assistant.understand import understand
 from index import glossary, lexical
+from index.rescore import Signals
 from index.search import Searcher
 
 REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} văn bản đã nạp. "
@@ -24,7 +25,9 @@ class Assistant:
     (the default) answers extractively, with no model at all."""
 
     def __init__(self, index_dir: Path, embedder=None, llm=None):
-        self.searcher = Searcher(index_dir, embedder)
+        # second stage on: the question's intent picks passages holding the matching row field
+        self.searcher = Searcher(index_dir, embedder, rescore=True,
+                                 signals_for=lambda q: Signals(understand(q).intent))
         self.generator = None
         if llm is not None:
             from assistant.generative import GenerativeAnswerer, LLMSpec, make_chat_model

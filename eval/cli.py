@@ -20,6 +20,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import run_bench, write_reports
+
+    try:
+        out = run_bench(args.bench, args.limit, args.shared, args.cache, langchain=not args.no_langchain,
+                        fusion=args.fusion, alpha=args.alpha)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        for path in write_reports(out, args.out):
+            print(f"-> {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p, sub = build_parser()
     e = sub.add_parser("eval", help="evaluate on a gold set (JSONL)")
@@ -29,6 +44,22 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-k", type=int, default=10)
     _llm_arg(e)
     e.set_defaults(func=cmd_eval)
+
+    b = sub.add_parser("bench", help="benchmarks: `bench retrieval` compares retrieval systems")
+    bsub = b.add_subparsers(dest="what", required=True)
+    r = bsub.add_parser("retrieval", help="Recall@1/5/10, MRR@10, nDCG@10, latency on dev and public benchmarks")
+    r.add_argument("--bench", choices=("alqac25", "viquad1", "dev", "all"), default="all")
+    r.add_argument("--limit", type=int, default=None, help="first N queries of each set")
+    r.add_argument("--shared", type=Path, default=None,
+                   help="folder with bench/ and eval/ (default $TRACUU_SHARED or ../shared)")
+    r.add_argument("--cache", type=Path, default=None,
+                   help="where benchmark vectors and indexes are kept (default $TRACUU_CACHE or ~/.cache/tracuu/bench)")
+    r.add_argument("--fusion", choices=("rrf", "weighted"), default=None, help="tracuu's default fusion")
+    r.add_argument("--alpha", type=float, default=None, help="dense weight in weighted fusion")
+    r.add_argument("--no-langchain", action="store_true", help="skip the LangChain baseline")
+    r.add_argument("--out", type=Path, default=Path("eval/reports"),
+                   help="folder for retrieval.md/.json/.png (default eval/reports)")
+    r.set_defaults(func=cmd_bench)
     return p
 
 

@@ -1,4 +1,5 @@
-"""Hybrid search: dense (e5 + FAISS) and lexical (BM25) rankings fused by reciprocal rank.
+"""Hybrid search: dense (e5 + FAISS) and lexical (BM25) rankings, fused (index.fusion),
+optionally filtered by document metadata (index.filters) and rescored (index.rescore).
 
 A Searcher reads the live generation and reloads by itself when a writer switches CURRENT,
 so a running app sees uploads and deletes without a restart.
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from index import fusion as fusion_mod
 from index import lexical
+from index.filters import DocMeta, SearchFilter, doc_meta
 from index.rows import filter_citations, filter_obligations, load_citations, load_obligations
 from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, schema_version
 from index.restore import Restorer
@@ -20,21 +23,25 @@ from index.types import Hit
 from index.vectors import read_faiss
 from ingest.types import Chunk, CitedDocument, Obligation, Section
 
-RRF_K = 60
+RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
 
 
 @dataclass
-class _Snapshot:
+class Snapshot:
     generation: str
     chunks: list[Chunk]
     titles: dict[str, str]
     faiss: object
     bm25: lexical.BM25
-    db: Path
+    db: Path | None
     restorer: Restorer
     obligations: list[Obligation]
     cited: list[CitedDocument]
+    meta: dict[str, DocMeta] = field(default_factory=dict)
+
+
+_Snapshot = Snapshot  # the name before it was public
 
 
 class EmptyIndexError(Exception):
@@ -42,9 +49,16 @@ class EmptyIndexError(Exception):
 
 
 class Searcher:
-    def __init__(self, index_dir: Path, embedder=None):
+    """``fusion`` ("weighted" or "rrf") and ``alpha`` (dense weight in weighted fusion) are the
+    defaults for every search; ``rescore`` turns the second stage (index.rescore) on."""
+
+    def __init__(self, index_dir: Path, embedder=None, fusion: str = fusion_mod.DEFAULT_FUSION,
+                 alpha: float = fusion_mod.DEFAULT_ALPHA, rescore: bool = False, signals_for=None):
+        fusion_mod.check(fusion, alpha)
         self.index_dir = Path(index_dir)
         self._embedder = embedder
+        self.fusion, self.alpha, self.rescore = fusion, alpha, rescore
+        self.signals_for = signals_for  # query -> index.rescore.Signals, when a caller knows intents
         self._snap: _Snapshot | None = None
         self._lock = threading.Lock()
 
@@ -77,27 +91,46 @@ class Searcher:
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             docs = con.execute("SELECT name, title, text FROM documents").fetchall()
             titles = {r["name"]: r["title"] for r in docs}
+            meta = doc_meta(con)
         finally:
             con.close()
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
         return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
-                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited)
+                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited, meta)
 
-    def search(self, query: str, k: int = 10, docs: list[str] | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
+               filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,
+               rescore: bool | None = None, signals=None) -> list[Hit]:
+        """Top ``k`` chunks for ``query``. ``docs`` (names) is kept for older callers; it is the
+        same as ``filters=SearchFilter(docs=...)``. ``signals`` (index.rescore.Signals: the
+        question's intent, from assistant.understand) feed the second stage."""
+        fusion = fusion or self.fusion
+        alpha = self.alpha if alpha is None else alpha
+        rescore = self.rescore if rescore is None else rescore
+        fusion_mod.check(fusion, alpha)
         snap = self.snapshot()
         n = len(snap.chunks)
         if n == 0 or not query.strip():
             return []
-        allowed = set(docs) if docs else None
-        depth = n if allowed else min(n, max(CANDIDATES, k))
+        if docs:
+            filters = SearchFilter(tuple(docs), *(() if filters is None else
+                                                  (filters.issuer, filters.type, filters.year)))
+        allowed = None
+        if filters:
+            allowed = {d for d in {c.doc for c in snap.chunks}
+                       if filters.allows(snap.meta.get(d) or DocMeta(d, snap.titles.get(d, "")))}
+        depth = n if allowed is not None else min(n, max(CANDIDATES, k))
 
-        # the dense model reads unmarked Vietnamese poorly: give it the query with marks restored
-        qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)
-        sims, ids = snap.faiss.search(qv, depth)
-        dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
-        lex = snap.bm25.scores(lexical.query_tokens(query))
+        # weighted fusion at alpha 0 or 1 is one channel alone: the other is not computed
+        dense: dict[int, float] = {}
+        if not (fusion == "weighted" and alpha == 0.0):
+            # the dense model reads unmarked Vietnamese poorly: give it the query with marks restored
+            qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)
+            sims, ids = snap.faiss.search(qv, depth)
+            dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
+        lex = {} if fusion == "weighted" and alpha == 1.0 else snap.bm25.scores(lexical.query_tokens(query))
 
         def ranked(scores: dict[int, float]) -> list[int]:
             keep = [i for i in scores if allowed is None or snap.chunks[i].doc in allowed]
@@ -106,13 +139,24 @@ class Searcher:
         # BM25 only speaks the corpus's language: an English question shares few words with
         # it, and its few matches ("Tay Ninh") should not outvote the multilingual dense model
         lex_weight = max(0.5, snap.restorer.known_fraction(query))
-        fused: dict[int, float] = {}
-        for ranking, weight in ((ranked(dense), 1.0), (ranked(lex), lex_weight)):
-            for rank, i in enumerate(ranking):
-                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
+        rd, rl = ranked(dense), ranked(lex)
+        if fusion == "rrf":
+            fused = fusion_mod.rrf(rd, rl, lex_weight)
+        else:
+            fused = fusion_mod.weighted(dense, lex, list(dict.fromkeys(rd + rl)), alpha, lex_weight)
+        if rescore:
+            from index.rescore import rescore as second_stage
+
+            if signals is None and self.signals_for is not None:
+                signals = self.signals_for(query)
+            fused = second_stage(query, snap, fused, signals)
         order = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i),
                     snap.titles.get(snap.chunks[i].doc, "")) for i in order]
+
+    def doc_meta(self) -> dict[str, DocMeta]:
+        """Metadata the filters see, per document name."""
+        return dict(self.snapshot().meta)
 
     # --- rows, documents: for answers, the CLI and the app ---------------------------------
     def obligations(self, agency: str | None = None, doc: str | None = None, role: str = "any",
