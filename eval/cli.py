@@ -12,8 +12,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
     from eval.run import evaluate, format_report, write_report
 
-    report = evaluate(args.gold, Assistant(index_dir(args), llm=args.llm), k=args.k)
+    assistant = Assistant(index_dir(args), llm=args.llm)
+    report = evaluate(args.gold, assistant, k=args.k)
     print(format_report(report))
+    if args.vs_langchain:
+        from eval.compare import format_side_by_side, langchain_answers
+
+        print(format_side_by_side(report, langchain_answers(args.gold, assistant)))
     if args.out:
         write_report(report, args.out)
         print(f"\nper-item results -> {args.out}")
@@ -42,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     _index_arg(e)
     e.add_argument("--out", type=Path, default=None, help="write per-item results as JSON")
     e.add_argument("-k", type=int, default=10)
+    e.add_argument("--vs-langchain", action="store_true",
+                   help="also answer with the plain LangChain RAG (its top passage) and print both")
     _llm_arg(e)
     e.set_defaults(func=cmd_eval)
 
