@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.types import Answer, Citation
+from index.rows import filter_obligations, text_matcher
 from index.types import Hit
-from ingest.agencies import canonical, matches
-from ingest.normalize import display, fold, has_diacritics, strip
+from ingest.agencies import canonical
+from ingest.normalize import display
 from ingest.types import Obligation
 
 CONTEXT_CHARS = 500  # shown on each side of a cited passage
@@ -108,34 +109,7 @@ class ObligationFilter:
 
 
 def filter_rows(rows: list[Obligation], f: ObligationFilter) -> list[Obligation]:
-    """Agency through the alias table (any spelling), document, deadline as written, free text."""
-    out = []
-    dl, text = _matcher(f.deadline), _matcher(f.text)
-    for r in rows:
-        if f.doc and r.doc != f.doc:
-            continue
-        if f.agency.strip():
-            lead = any(matches(f.agency, a) for a in r.lead)
-            partner = any(matches(f.agency, a) for a in r.partners)
-            if not {"lead": lead, "partner": partner, "any": lead or partner}[f.role]:
-                continue
-        if dl and not dl(" ".join((r.deadline or "", r.deadline_norm or ""))):
-            continue
-        if text and not text(" ".join((r.doc, r.section, r.task, r.deadline or "", *r.lead, *r.partners))):
-            continue
-        out.append(r)
-    return out
-
-
-def _matcher(query: str):
-    """Substring test in the folded form; a query typed without diacritics matches on the
-    diacritic-free form, so "tuyen truyen" finds "tuyên truyền"."""
-    q = query.strip()
-    if not q:
-        return None
-    form = fold if has_diacritics(q) else strip
-    key = form(q)
-    return lambda text: key in form(text)
+    return filter_obligations(rows, f.agency, f.doc, f.role, f.text, f.deadline)
 
 
 def obligation_record(r: Obligation) -> list:
@@ -242,7 +216,7 @@ def question_filters(docs: list[dict], header, chosen: list[str] | None, issuer:
     names = [d["name"] for d in docs]
     keep = [n for n in names if n in set(chosen)] if chosen else list(names)
     if issuer and issuer.strip():
-        match = _matcher(canonical(issuer))  # "UBND" and "Ủy ban nhân dân" alike, on both sides
+        match = text_matcher(canonical(issuer))  # "UBND" and "Ủy ban nhân dân" alike, on both sides
         by_name = {d["name"]: d for d in docs}
         keep = [n for n in keep if match(canonical(_issuer_of(by_name[n], header(n))))]
     if year and str(year).strip():

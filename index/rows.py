@@ -9,7 +9,7 @@ import sqlite3
 
 from ingest.agencies import matches
 from ingest.citations import normalise_number
-from ingest.normalize import fold
+from ingest.normalize import fold, has_diacritics, strip
 from ingest.types import CitedDocument, Obligation
 
 
@@ -34,21 +34,36 @@ def load_citations(con: sqlite3.Connection) -> list[CitedDocument]:
 
 
 def filter_obligations(rows: list[Obligation], agency: str | None = None, doc: str | None = None,
-                       role: str = "any", text: str | None = None) -> list[Obligation]:
-    """role: "lead", "partner" or "any" (the agency leads or coordinates)."""
+                       role: str = "any", text: str | None = None, deadline: str | None = None) -> list[Obligation]:
+    """role: "lead", "partner" or "any" (the agency leads or coordinates); agency through the
+    alias table (any spelling); text and deadline as substrings, typed with or without diacritics."""
     out = []
+    dl, words = text_matcher(deadline or ""), text_matcher(text or "")
     for r in rows:
         if doc and r.doc != doc:
             continue
-        if agency:
+        if agency and agency.strip():
             lead = any(matches(agency, a) for a in r.lead)
             partner = any(matches(agency, a) for a in r.partners)
             if not {"lead": lead, "partner": partner, "any": lead or partner}[role]:
                 continue
-        if text and fold(text) not in fold(" ".join((r.task, r.deadline or "", *r.lead, *r.partners))):
+        if dl and not dl(" ".join((r.deadline or "", r.deadline_norm or ""))):
+            continue
+        if words and not words(" ".join((r.doc, r.section, r.task, r.deadline or "", *r.lead, *r.partners))):
             continue
         out.append(r)
     return out
+
+
+def text_matcher(query: str):
+    """Substring test in the folded form; a query typed without diacritics matches on the
+    diacritic-free form, so "tuyen truyen" finds "tuyên truyền". None for an empty query."""
+    q = query.strip()
+    if not q:
+        return None
+    form = fold if has_diacritics(q) else strip
+    key = form(q)
+    return lambda t: key in form(t)
 
 
 def filter_citations(rows: list[CitedDocument], cites: str | None = None, doc: str | None = None) -> list[CitedDocument]:
