@@ -14,18 +14,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from assistant.terms import DOCNUM, ROLE_SYLLABLES, QuestionTerms, named_terms, terms_of
 from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
+from ingest.agencies import canonical
 from ingest.chunker import sentence_spans
+from index.lexical import STOP_SYLLABLES
 from ingest.normalize import display, strip, trim_span
 from ingest.structure import clean
 
+_ROLE_INTENTS = ("lead", "partner")
 MAX_HITS = 6  # passages the answer may quote from
-REFUSE_BELOW = 0.34  # best sentence must cover this share of the question's weighted words
+REFUSE_BELOW = 0.45  # best sentence must cover this share of the question's weighted words: the middle of
+# the gap on dev + probe questions between unanswerable (max 0.36) and answerable (min 0.55) items
+MAX_CLAUSES, MAX_QUOTE, NEXT_CLAUSE_COVER = 2, 700, 0.08  # list items taken in after a ";" clause
 
 _MARKER = re.compile(r"^(?:[-–•+*]\s*|[a-zđ]\)\s*|\d{1,2}(?:\.\d{1,2})*\.\s*|[IVX]{1,5}\.\s*|[#*_\s]+)+")
-_DOCNUM = re.compile(r"\d+(?:/\d{4})?(?:/|-)[a-zđ]{1,6}(?:[-/][a-zđ0-9]+)*")
 # time expressions that set when a duty is due; a bare date is not one (it usually dates a
 # cited document: "Kế hoạch số 25-KH/BCĐ, ngày 23/02/2024")
 _DEADLINE = re.compile(r"thoi gian (thuc hien|hoan thanh)|thoi han|(truoc|den|cham nhat) ngay|hang (nam|quy|thang|tuan)|"
@@ -37,7 +42,7 @@ _CUES: dict[str, Callable[[str, Question], bool]] = {
     "lead": lambda s, q: bool(_LEAD.search(s)),
     "partner": lambda s, q: "phoi hop" in s,
     "deadline": lambda s, q: bool(_DEADLINE.search(s)),
-    "cited_document": lambda s, q: bool(_DOCNUM.search(s)),
+    "cited_document": lambda s, q: bool(DOCNUM.search(s)),
     "quantity": lambda s, q: _has_count(s, q),
 }
 # a count, not a year, a date or part of a document number ("82-KH/TU")
@@ -66,25 +71,47 @@ class _Candidate:
     end: int
     score: float
     coverage: float
+    own: frozenset[str] = frozenset()  # the sentence's terms (with its heading, when it opens a section)
+    context: frozenset[str] = frozenset()  # the terms of its title, issuer, headings and the names asked
 
 
-def _terms(stripped: str) -> set[str]:
-    sylls = re.findall(r"\w+", stripped)
-    out = {"y:" + s for s in sylls}
-    for n in (1, 2, 3, 4):
-        out.update("s:" + "_".join(sylls[i:i + n]) for i in range(len(sylls) - n + 1))
-    return out
+
+# "Kế hoạch của LĐLĐ Phú Riềng và kế hoạch của tỉnh Tây Ninh …": two documents asked about at once
+_KIND = r"\b(ke hoach|van ban|chi thi|nghi quyet|ket luan|quyet dinh|huong dan|plan|directive)s?\b"
+_TWO_DOCS = re.compile(rf"{_KIND}.*\b(va|and)\b.*{_KIND}")
 
 
-def _weights(query_tokens: list[str], idf: Callable[[str], float]) -> dict[str, float]:
-    """The question's diacritic-free words and syllables, weighted by rarity in the corpus."""
-    return {t: w for t in set(query_tokens) if t[:2] in ("y:", "s:") and (w := idf(t)) > 0}
+# "theo phương châm nào?": the noun the question asks to fill in; a sentence that has it is
+# the one that answers ("triển khai theo phương châm …")
+_FOCUS = re.compile(r"(?:^|\s)(\w+(?: \w+)?) (?:nao|gi)\b")
+
+
+def _focus(q: Question, terms: QuestionTerms) -> tuple[str, float]:
+    m = _FOCUS.search(strip(q.text).lower())
+    if not m:
+        return "", 0.0
+    sylls = [x for x in m.group(1).split() if x not in STOP_SYLLABLES]
+    key = "s:" + "_".join(sylls) if len(sylls) > 1 else ("y:" + sylls[0] if sylls else "")
+    top = max(terms.weights.values(), default=0.0)
+    # a rare focus word ("phương châm") says much; a common one ("cơ quan") little
+    return key, (terms.weight(key) / top if top else 0.0)
+
+
+def _same(sentence: str, heading: str) -> bool:
+    def bare(x: str) -> str:
+        return re.sub(r"\W+", " ", strip(_MARKER.sub("", x.strip())).lower()).strip()
+    return bare(sentence) == bare(heading)
 
 
 class ExtractiveAnswerer:
-    def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str]):
+    def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str],
+                 issuers: dict[str, str] | None = None, agencies: list[str] | None = None):
         self.idf = idf
         self._doc_text = doc_text
+        # doc -> its issuing body and place: every passage is said by them, so a question that
+        # names them ("… của Khối … tỉnh Ninh Bình") is covered by any passage of that document
+        self._issuers = issuers or {}
+        self._agencies = sorted(agencies or (), key=len, reverse=True)  # canonical names, longest first
         self._stripped = lru_cache(maxsize=64)(lambda name: strip(self._doc_text(name)).lower())
 
     def names_in(self, doc: str, name: str) -> bool:
@@ -96,27 +123,91 @@ class ExtractiveAnswerer:
         pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
         return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
 
-    def candidates(self, q: Question, query_tokens: list[str], hits: list[Hit]) -> list[_Candidate]:
-        weights = _weights(query_tokens, self.idf)
-        total = sum(weights.values()) or 1.0
+    def _context(self, hit: Hit) -> set[str]:
+        c = hit.chunk
+        return terms_of(" ".join((hit.doc_title, self._issuers.get(c.doc, "")) + c.breadcrumb))
+
+    def candidates(self, q: Question, terms: QuestionTerms, hits: list[Hit],
+                   names: tuple[str, ...] | None = None, not_names: tuple[str, ...] = ()) -> list[_Candidate]:
+        """Sentences of the top hits, best first; only from documents naming all of `names`
+        (default: every place or body the question names) and none of `not_names`."""
+        names = q.names if names is None else names
+        focus, focus_weight = _focus(q, terms)
+        named = named_terms(q)  # checked below to occur in the document
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits[:MAX_HITS]):
             c = hit.chunk
-            if not all(self.names_in(c.doc, name) for name in q.names):
+            if not all(self.names_in(c.doc, name) for name in names) \
+                    or any(self.names_in(c.doc, name) for name in not_names):
                 continue  # the question is about a place or body this document does not name
-            context = _terms(strip(" ".join((hit.doc_title,) + c.breadcrumb)))
-            for start, end in self._sentences(c.text, c.start):
-                s = strip(c.text[start - c.start:end - c.start]).lower()
-                own = _terms(s)
-                cov = sum(w for t, w in weights.items() if t in own) / total
-                ctx = sum(w for t, w in weights.items() if t in own or t in context) / total
+            context = self._context(hit) | named
+            spans = self._sentences(c.text, c.start)
+            heading: set[str] = set()
+            for i, (start, end) in enumerate(spans):
+                raw = c.text[start - c.start:end - c.start]
+                if i + 1 < len(spans) and any(_same(raw, h) for h in c.breadcrumb):
+                    # "III. KINH PHÍ THỰC HIỆN / Từ nguồn ngân sách…": a heading answers nothing
+                    # by itself; it and the first sentence below it read as one statement
+                    heading |= terms_of(raw)
+                    continue
+                s = strip(raw).lower()
+                own = terms_of(raw) | heading
+                heading = set()
+                cov = terms.cover(own)
+                ctx = terms.cover(own, context)
                 cue = _CUES.get(q.intent)
                 has_cue = bool(cue and cue(s, q))
                 if q.intent in _REQUIRED and not has_cue:
                     continue
                 score = 0.55 * cov + 0.3 * ctx + (0.25 if has_cue else 0.0) + 0.2 / (1 + rank)
-                out.append(_Candidate(rank, hit, start, end, score, max(cov, ctx * 0.8)))
+                if focus:  # the sentence that has the asked-for noun answers; one that lacks it does not
+                    score += (0.25 if terms.matched(focus, own) else -0.25) * focus_weight
+                out.append(_Candidate(rank, hit, start, end, score, max(cov, ctx * 0.8),
+                                      frozenset(own), frozenset(context)))
         return sorted(out, key=lambda x: (-x.score, x.rank, x.start))
+
+    def _extend(self, c: _Candidate, terms: QuestionTerms) -> _Candidate:
+        """A clause cut at ";" is often one item of a list the question asks for ("Cụm TTĐN
+        tại Thác Bản Giốc…; Cụm TTĐN cửa khẩu Tà Lùng…"): take in the neighbouring clauses
+        of the same sentence, either side, while they speak of the question's words."""
+        ch = c.hit.chunk
+        spans = self._sentences(ch.text, ch.start)
+        i = spans.index((c.start, c.end)) if (c.start, c.end) in spans else None
+        if i is None:
+            return c
+
+        def joins(x: tuple[int, int], y: tuple[int, int]) -> bool:  # x; y (the ";" in x or between)
+            gap = ch.text[x[1] - ch.start:y[0] - ch.start].strip()
+            return gap == ";" or (not gap and ch.text[x[0] - ch.start:x[1] - ch.start].rstrip().endswith(";"))
+
+        def speaks(x: tuple[int, int]) -> bool:
+            return terms.cover(terms_of(ch.text[x[0] - ch.start:x[1] - ch.start])) >= NEXT_CLAUSE_COVER
+
+        lo = hi = i
+        while hi + 1 < len(spans) and hi - i < MAX_CLAUSES and joins(spans[hi], spans[hi + 1]) \
+                and spans[hi + 1][1] - spans[lo][0] <= MAX_QUOTE and speaks(spans[hi + 1]):
+            hi += 1
+        while lo > 0 and i - lo < MAX_CLAUSES and joins(spans[lo - 1], spans[lo]) \
+                and spans[hi][1] - spans[lo - 1][0] <= MAX_QUOTE and speaks(spans[lo - 1]):
+            lo -= 1
+        if lo == hi:
+            return c
+        start, end = spans[lo][0], spans[hi][1]
+        own = terms_of(ch.text[start - ch.start:end - ch.start]) | c.own
+        coverage = max(terms.cover(own), 0.8 * terms.cover(own, c.context))
+        return _Candidate(c.rank, c.hit, start, end, c.score, max(c.coverage, coverage), frozenset(own), c.context)
+
+    def _task_coverage(self, c: _Candidate, terms: QuestionTerms) -> float:
+        """Coverage of a who/with-whom/by-when answer without the role asked and the agencies
+        the sentence names: "Sở nào chủ trì phát triển du lịch biển đảo?" is not answered by
+        "Cơ quan thực hiện: …, Sở Văn hóa, Thể thao và Du lịch" through the agency's name."""
+        ch = c.hit.chunk
+        text = canonical(ch.text[c.start - ch.start:c.end - ch.start])
+        for name in self._agencies:
+            text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+        task = terms.without(ROLE_SYLLABLES)
+        own = terms_of(text)
+        return max(task.cover(own), 0.8 * task.cover(own, c.context))
 
     @staticmethod
     def _sentences(text: str, offset: int) -> list[tuple[int, int]]:
@@ -133,12 +224,20 @@ class ExtractiveAnswerer:
 
     def answer(self, q: Question, query_tokens: list[str], hits: list[Hit]) -> tuple[str, list[Citation]]:
         """Return (answer text, citations); no citations means: refuse."""
-        cands = self.candidates(q, query_tokens, hits)
+        terms = QuestionTerms(q.text, query_tokens, self.idf)
+        if len(q.names) > 1 and _TWO_DOCS.search(strip(q.text).lower()):
+            text, citations = self._per_name(q, terms, hits)
+            if len({c.doc for c in citations}) > 1:
+                return text, citations
+        cands = self.candidates(q, terms, hits)
+        if not cands and len(q.names) > 1:
+            return self._per_name(q, terms, hits)
         if not cands:
             return "", []
-        best = cands[0]
+        best = self._extend(cands[0], terms)
         # English questions share no words with the text: rely on the dense ranking instead
-        if not q.english and best.coverage < REFUSE_BELOW:
+        if not q.english and (best.coverage < REFUSE_BELOW or
+                              (q.intent in _ROLE_INTENTS and self._task_coverage(best, terms) < REFUSE_BELOW)):
             return "", []
         chosen = [best]
         if q.intent == "documents":
@@ -154,6 +253,23 @@ class ExtractiveAnswerer:
                 if c.score >= 0.8 * best.score and all(abs(c.start - x.start) > 0 for x in chosen):
                     chosen.append(c)
         return self._compose(chosen)
+
+    def _per_name(self, q: Question, terms: QuestionTerms, hits: list[Hit]) -> tuple[str, list[Citation]]:
+        """"Kế hoạch của LĐLĐ Phú Riềng và kế hoạch của tỉnh Tây Ninh quy định … thế nào?": no
+        document names both, so each is answered from the documents naming it, grouped by
+        document; a part with no passage that covers the question is left out."""
+        chosen: list[_Candidate] = []
+        for name in q.names:
+            others = tuple(n for n in q.names if n != name)
+            # the province's plan is the one that does not also name the district (whose plan
+            # names its province)
+            cands = self.candidates(q, terms, hits, names=(name,), not_names=others) \
+                or self.candidates(q, terms, hits, names=(name,))
+            best = self._extend(cands[0], terms) if cands else None
+            if best and (q.english or best.coverage >= REFUSE_BELOW) \
+                    and all(best.hit.chunk.doc != c.hit.chunk.doc for c in chosen):
+                chosen.append(best)
+        return self._compose(chosen) if chosen else ("", [])
 
     def _compose(self, chosen: list[_Candidate]) -> tuple[str, list[Citation]]:
         citations: list[Citation] = []

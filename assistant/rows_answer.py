@@ -7,10 +7,11 @@ that states the asked field ("Cơ quan chủ trì: …"), so the quote is what t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
-from assistant.answer import _terms, _weights
+from assistant.terms import DOCNUM, ROLE_SYLLABLES, QuestionTerms, named_terms, terms_of
 from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
@@ -21,6 +22,7 @@ from ingest.types import Obligation, Section
 
 MIN_COVERAGE = 0.45  # below this share of the question's words, rows do not answer it
 MAX_DUTIES = 15
+KEY_SHARE = 0.9  # the question's words within this share of its rarest content word are its key words
 _FIELD_OF = {"lead": "lead_span", "partner": "partners_span", "deadline": "deadline_span"}
 
 
@@ -47,15 +49,29 @@ class RowAnswerer:
         return " ".join((row.task, *crumbs, *fields, *row.lead, *row.partners, self.titles.get(row.doc, "")))
 
     def _score(self, q: Question, query_tokens: list[str], hits: list[Hit]) -> list[_Scored]:
-        weights = _weights(query_tokens, self.idf)
-        total = sum(weights.values()) or 1.0
+        # a row states its role by construction: coverage is of the task the question describes
+        terms = QuestionTerms(q.text, query_tokens, self.idf).without(ROLE_SYLLABLES)
         field = _FIELD_OF[q.intent]
+        named = named_terms(q)  # checked below to occur in the row's document
+        # the question's most telling words about the task: not role words, not the names or
+        # document numbers it gives; a row must have one of them
+        numbers = {x for m in DOCNUM.finditer(strip(q.text).lower()) for x in re.findall(r"\w+", m.group())}
+        content = {t: w for t, w in terms.weights.items()
+                   if t not in named and not set(t[2:].split("_")) <= numbers}
+        top = max(content.values(), default=0.0)
+        key_terms = [t for t, w in content.items() if w >= KEY_SHARE * top]
         out = []
         for row in self.rows:
             if getattr(row, field) is None or not all(self.names_in(row.doc, n) for n in q.names):
                 continue
-            terms = _terms(strip(self._context(row)).lower())
-            cov = sum(w for t, w in weights.items() if t in terms) / total
+            if row.source == "issuer":
+                # "UBND tỉnh ban hành Kế hoạch …" leads the plan, not each task the preamble
+                # cites; who issued the plan is answered from its header (assistant.doc_answer)
+                continue
+            own = terms_of(self._context(row))
+            if key_terms and not any(terms.matched(t, own) for t in key_terms):
+                continue  # "Ai phụ trách xây dựng nông thôn mới?": a row without "nông thôn" is not it
+            cov = terms.cover(own, named)
             near = max((1.0 / (1 + i) for i, h in enumerate(hits[:8])
                         if h.chunk.doc == row.doc and h.chunk.start < row.end and row.start < h.chunk.end),
                        default=0.0)
@@ -129,7 +145,8 @@ class RowAnswerer:
             citations.append(Citation(n, r.doc, r.section, text[a:b], a, b, crumbs))
             role = "chủ trì" if any(key(x) in ks for x in r.lead) else "phối hợp"
             extra = f"; thời hạn: {r.deadline}" if r.deadline else ""
-            lines.append(f"- Mục {r.section} ({role}{extra}): {display(text[a:b])} [{n}]")
+            where = f"Mục {r.section}" if r.section else "Phần mở đầu"
+            lines.append(f"- {where} ({role}{extra}): {display(text[a:b])} [{n}]")
         return "\n".join(lines), citations
 
 

@@ -9,6 +9,7 @@ from typing import Iterator
 from functools import lru_cache
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.doc_answer import DocumentAnswerer
 from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
 from assistant.understand import understand
@@ -34,16 +35,20 @@ class Assistant:
 
             model = make_chat_model(LLMSpec.parse(llm)) if isinstance(llm, str) else llm
             self.generator = GenerativeAnswerer(model, self.searcher.document_text)
-        self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer] | None = None
+        self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer, DocumentAnswerer] | None = None
 
-    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer]:
+    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer]:
         snap = self.searcher.snapshot()
         if self._answerer is None or self._answerer[0] != snap.generation:
-            extractive = ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text)
+            issuers = {d: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) for d, h in snap.headers.items()}
+            agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)})
+            extractive = ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text, issuers, agencies)
             rows = RowAnswerer(snap.obligations, snap.bm25.idf, self.searcher.document_text,
                                lru_cache(maxsize=None)(self.searcher.sections), snap.titles, extractive.names_in)
-            self._answerer = (snap.generation, extractive, rows)
-        return self._answerer[1], self._answerer[2]
+            about = DocumentAnswerer(snap.headers, snap.titles, snap.cited, self.searcher.document_text,
+                                     extractive.names_in)
+            self._answerer = (snap.generation, extractive, rows, about)
+        return self._answerer[1], self._answerer[2], self._answerer[3]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
         answer = None
@@ -59,7 +64,7 @@ class Assistant:
         # an English question also searches with the Vietnamese terms of its words
         query = glossary.expand(question) if q.english else question
         hits = self.searcher.search(query, k=k, docs=docs)
-        text, citations, answerer, dropped = "", [], "extractive", []
+        text, citations, answerer, dropped, reason = "", [], "extractive", [], ""
         refused_by_model = False
         if self.generator is not None and hits:
             from assistant.generative import LLMUnavailable
@@ -78,17 +83,22 @@ class Assistant:
                 answerer = f"extractive (fallback: model unreachable: {exc})"
         if not citations and not refused_by_model:
             tokens = lexical.query_tokens(query)
-            extractive, rows = self._answerers()
+            extractive, rows, about = self._answerers()
             if docs:  # a question filtered to some documents is answered from their rows only
                 keep = set(docs)
-                rows = copy.copy(rows)
+                rows, about = copy.copy(rows), copy.copy(about)
                 rows.rows = [r for r in rows.rows if r.doc in keep]
-            # who/when questions and an agency's duties are answered from obligation rows first
-            if q.intent == "duties":
+                about.headers = {d: h for d, h in about.headers.items() if d in keep}
+                about.cited = [c for c in about.cited if c.doc in keep]
+            # who issued / when / who signed a document: from its header; who/when questions
+            # about a task and an agency's duties: from obligation rows
+            text, citations = about.answer(q, hits)
+            reason = text if not citations else ""  # the document asked about is not here
+            if not citations and not reason and q.intent == "duties":
                 text, citations = rows.answer_duties(q)
-            elif q.intent in ("lead", "partner", "deadline"):
+            elif not citations and not reason and q.intent in ("lead", "partner", "deadline"):
                 text, citations = rows.answer_field(q, tokens, hits)
-            if not citations:
+            if not citations and not reason:
                 text, citations = extractive.answer(q, tokens, hits)
             if self.generator is None:
                 for line in text.splitlines(keepends=True):
@@ -96,6 +106,8 @@ class Assistant:
         refused = not citations
         if refused:
             text = REFUSAL.format(n=len(self.searcher.snapshot().titles))
+            if reason:
+                text = reason + " " + text
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "
                                          f"{h.chunk.text[:160].strip()}…" for h in hits[:3])

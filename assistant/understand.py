@@ -11,7 +11,7 @@ from index.lexical import STOP_SYLLABLES
 # intent -> cue patterns on the stripped, lower-cased question (Vietnamese and English)
 INTENT_CUES: dict[str, tuple[str, ...]] = {
     # what one agency must do, across all documents
-    "duties": (r"phai lam (gi|nhung gi)", r"(co )?nhiem vu (gi|nao)", r"nhiem vu cua", r"trach nhiem (gi|cua)",
+    "duties": (r"phai lam (gi|nhung gi)", r"(?<!\bde )\blam (gi|nhung gi)\b", r"(co )?nhiem vu (gi|nao)", r"nhiem vu cua", r"trach nhiem (gi|cua)",
                r"lam nhung viec gi", r"giao (nhiem vu )?gi", r"what (must|should|does) .* do", r"duties",
                r"responsibilit", r"tasks? (of|for|assigned)"),
     # which documents say X: the answer lists one passage per document

@@ -9,10 +9,12 @@ guessed from the body. A document whose field is unknown does not pass a filter 
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
 
+from ingest.agencies import canonical
 from ingest.normalize import fold, strip
 
 # document types as they head a Vietnamese administrative text
@@ -36,7 +38,7 @@ class DocMeta:
 @dataclass(frozen=True)
 class SearchFilter:
     docs: tuple[str, ...] = ()
-    issuer: str | None = None  # matched on the diacritic-free form, as a substring
+    issuer: str | None = None  # through the alias table, diacritic-free, as a substring
     type: str | None = None
     year: int | None = None
 
@@ -48,11 +50,16 @@ class SearchFilter:
             return False
         if self.type and (m.type is None or strip(m.type) != strip(self.type)):
             return False
-        if self.issuer and (m.issuer is None or strip(self.issuer) not in strip(m.issuer)):
+        # any spelling of the body: "Sở VHTTDL", "so van hoa the thao" (alias table, no marks)
+        if self.issuer and (m.issuer is None or f" {_words(self.issuer)} " not in f" {_words(m.issuer)} "):
             return False
         if self.year and m.year != int(self.year):
             return False
         return True
+
+
+def _words(name: str) -> str:
+    return " ".join(re.findall(r"\w+", strip(canonical(name))))
 
 
 def _header(text: str) -> list[str]:
@@ -84,10 +91,12 @@ def doc_meta(con: sqlite3.Connection) -> dict[str, DocMeta]:
     for r in con.execute("SELECT * FROM documents"):
         row = dict(zip(r.keys(), tuple(r))) if hasattr(r, "keys") else dict(zip(cols, r))
         text = row.get("text") or ""
-        date = row.get("ngay_ban_hanh") if "ngay_ban_hanh" in cols else None
+        # header fields extracted at ingest (documents.meta), else what the header text says
+        header = json.loads(row.get("meta") or "{}") if "meta" in cols else {}
+        date = header.get("ngay_ban_hanh")
         year = int(date[:4]) if date and re.match(r"\d{4}", date) else year_from_text(text)
-        dtype = (row.get("loai") or None) if "loai" in cols else None
-        out[row["name"]] = DocMeta(row["name"], row.get("title") or "", row.get("so_hieu"),
+        dtype = header.get("loai")
+        out[row["name"]] = DocMeta(row["name"], row.get("title") or "", header.get("so_hieu"),
                                    (dtype.lower() if dtype else type_from_text(text)),
-                                   row.get("co_quan_ban_hanh") or None, date, year)
+                                   header.get("co_quan_ban_hanh") or None, date, year)
     return out

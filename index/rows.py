@@ -10,7 +10,7 @@ import sqlite3
 from ingest.agencies import matches
 from ingest.citations import normalise_number
 from ingest.normalize import fold, has_diacritics, strip
-from ingest.types import CitedDocument, Obligation
+from ingest.types import CitedDocument, DocumentMeta, Obligation
 
 
 def _span(v) -> tuple[int, int] | None:
@@ -26,6 +26,12 @@ def load_obligations(con: sqlite3.Connection) -> list[Obligation]:
                               r["end"], r["source"], _span(spans["task"]), _span(spans["lead"]),
                               _span(spans["partners"]), _span(spans["deadline"])))
     return out
+
+
+def load_headers(con: sqlite3.Connection) -> dict[str, DocumentMeta]:
+    """Each document's header metadata (DocumentMeta, with the spans that state each field)."""
+    return {r["name"]: DocumentMeta.from_json(json.loads(r["meta"] or "{}"))
+            for r in con.execute("SELECT name, meta FROM documents")}
 
 
 def load_citations(con: sqlite3.Connection) -> list[CitedDocument]:

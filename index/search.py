@@ -16,12 +16,12 @@ import numpy as np
 from index import fusion as fusion_mod
 from index import lexical
 from index.filters import DocMeta, SearchFilter, doc_meta
-from index.rows import filter_citations, filter_obligations, load_citations, load_obligations
+from index.rows import filter_citations, filter_obligations, load_citations, load_headers, load_obligations
 from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, schema_version
 from index.restore import Restorer
 from index.types import Hit
 from index.vectors import read_faiss
-from ingest.types import Chunk, CitedDocument, Obligation, Section
+from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
 
 RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
@@ -39,6 +39,7 @@ class Snapshot:
     obligations: list[Obligation]
     cited: list[CitedDocument]
     meta: dict[str, DocMeta] = field(default_factory=dict)
+    headers: dict[str, DocumentMeta] = field(default_factory=dict)  # full header fields, with spans
 
 
 _Snapshot = Snapshot  # the name before it was public
@@ -91,14 +92,15 @@ class Searcher:
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             docs = con.execute("SELECT name, title, text FROM documents").fetchall()
             titles = {r["name"]: r["title"] for r in docs}
-            meta = doc_meta(con)
+            meta, headers = doc_meta(con), load_headers(con)
         finally:
             con.close()
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
         return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
-                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited, meta)
+                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited, meta,
+                         headers)
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
                filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,

@@ -53,30 +53,39 @@ def _kind_line(parsed: list[Line]) -> int | None:
 
 def extract_metadata(text: str, sections: list[Section], parsed: list[Line]) -> DocumentMeta:
     meta = DocumentMeta()
+    spans: dict[str, list[int]] = {}
     kind_at = _kind_line(parsed)
     header = parsed[:kind_at] if kind_at is not None else parsed[:6]
-    agency: list[str] = []
+    agency: list[Line] = []
     for ln in header:
         c = clean(ln.text)
         if (m := _NUMBER.match(c)) and meta.so_hieu is None:
             meta.so_hieu = normalise_number(m["n"])
+            spans["so_hieu"] = [ln.start, ln.end]
         elif (m := _PLACE_DATE.match(c) or _PLACE_DATE_NUM.match(c)) and meta.ngay_ban_hanh is None:
             meta.noi_ban_hanh = m["place"].strip()
             meta.ngay_ban_hanh = f"{int(m['y']):04d}-{int(m['m']):02d}-{int(m['d']):02d}"
+            spans["ngay_ban_hanh"] = spans["noi_ban_hanh"] = [ln.start, ln.end]
         elif c.isupper() and strip(c).lower().strip(" *") not in _NATIONAL and len(c) < 80:
-            agency.append(c)  # "ỦY BAN NHÂN DÂN" / "TỈNH TÂY NINH": the issuing body's lines
+            agency.append(ln)  # "ỦY BAN NHÂN DÂN" / "TỈNH TÂY NINH": the issuing body's lines
     if agency:
-        meta.co_quan_ban_hanh = " ".join(agency)
+        meta.co_quan_ban_hanh = " ".join(clean(ln.text) for ln in agency)
+        spans["co_quan_ban_hanh"] = [agency[0].start, agency[-1].end]
     if kind_at is not None:
         c = clean(parsed[kind_at].text)
         s = strip(c)
         k = next(k for k in KINDS if s.startswith(k))
         meta.loai = KINDS[k]
+        spans["loai"] = [parsed[kind_at].start, parsed[kind_at].end]
         meta.trich_yeu = _subject(text, parsed, kind_at, c[len(k):])
     body = [ln for ln in parsed if not _in_recipients(sections, ln)]
-    if meta.co_quan_ban_hanh is None:
-        meta.co_quan_ban_hanh = _issuer(sections, body)
-    meta.noi_nhan, meta.nguoi_ky = _end_block(sections, parsed)
+    if meta.co_quan_ban_hanh is None and (found := _issuer(sections, body)):
+        meta.co_quan_ban_hanh, spans["co_quan_ban_hanh"] = found
+    meta.noi_nhan, signer = _end_block(sections, parsed)
+    if signer:
+        meta.nguoi_ky = clean(signer.text)
+        spans["nguoi_ky"] = [signer.start, signer.end]
+    meta.spans = spans or None
     return meta
 
 
@@ -102,18 +111,24 @@ def _in_recipients(sections: list[Section], ln: Line) -> bool:
     return any(s.path == RECIPIENTS and s.start <= ln.start < s.end for s in sections)
 
 
-def _issuer(sections: list[Section], body: list[Line]) -> str | None:
+def _issuer(sections: list[Section], body: list[Line]) -> tuple[str, list[int]] | None:
     """The issuing body named in the preamble ("…, Ban Thường vụ … ban hành kế hoạch") or in
-    the closing sentence ("Trên đây là kế hoạch … của Sở …")."""
+    the closing sentence ("Trên đây là kế hoạch … của Sở …"), with the span of the line (the
+    sentence that says so is what an answer about the issuer should quote)."""
     first = next((s.start for s in sections if s.level > 0), None)
     for ln in body:
         if first is not None and ln.start >= first:
             break
         if m := _ISSUER_ACT.search(clean(ln.text)):
-            return _drop_abbreviation(m["a"])
+            # a preamble lists the documents it implements, separated by ";": quote from
+            # the last one on, the clause that says who issues this plan
+            at = ln.text.find(m["a"])
+            cut = ln.text.rfind(";", 0, at) + 1 if at > 0 else 0
+            cut += len(ln.text[cut:]) - len(ln.text[cut:].lstrip())
+            return _drop_abbreviation(m["a"]), [ln.start + cut, ln.end]
     for ln in body:
         if m := _CLOSING_ISSUER.match(clean(ln.text)):
-            return _drop_abbreviation(m["a"])
+            return _drop_abbreviation(m["a"]), [ln.start, ln.end]
     return None
 
 
@@ -121,7 +136,7 @@ def _drop_abbreviation(name: str) -> str:
     return re.sub(r"\s*\([^)]*\)\s*$", "", name.strip())
 
 
-def _end_block(sections: list[Section], parsed: list[Line]) -> tuple[list[str] | None, str | None]:
+def _end_block(sections: list[Section], parsed: list[Line]) -> tuple[list[str] | None, Line | None]:
     """Nơi nhận (the distribution list) and the signer's name after it."""
     rec = next((s for s in sections if s.path == RECIPIENTS), None)
     tail = [ln for ln in parsed if rec is not None and ln.start > rec.start] if rec else parsed[-8:]
@@ -130,7 +145,7 @@ def _end_block(sections: list[Section], parsed: list[Line]) -> tuple[list[str] |
     for ln in reversed(tail):
         c = clean(ln.text)
         if _NAME.match(c):
-            signer = c
+            signer = ln
             break
         if ln.kind == "bullet":
             break  # names come after the list, never inside it

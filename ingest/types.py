@@ -56,6 +56,9 @@ class DocumentMeta:
     trich_yeu: str | None = None  # the subject line below the type line
     nguoi_ky: str | None = None
     noi_nhan: list[str] | None = None  # the distribution list, one entry per line
+    # field -> [start, end] in the document text of the words that state it, so an answer
+    # about the document itself ("who issued it, when") cites the exact header or preamble text
+    spans: dict[str, list[int]] | None = None
 
     def to_json(self) -> dict:
         return dict(self.__dict__)

@@ -1,11 +1,14 @@
 """Header metadata of the five sample plans, read by hand, field by field."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import SAMPLE
 from ingest import load_document
 from ingest.metadata import normalise_number
+from ingest.normalize import strip
 
 EXPECTED = {
     "000_6c111f925bb37fef.txt": dict(
@@ -62,6 +65,23 @@ def test_sample_plan_metadata_field_by_field(name: str) -> None:
     meta = load_document(SAMPLE / name).meta.to_json()
     for field, value in EXPECTED[name].items():
         assert meta[field] == value, field
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_field_has_the_span_that_states_it(name: str) -> None:
+    doc = load_document(SAMPLE / name)
+    spans = doc.meta.spans or {}
+    assert "loai" in spans and "co_quan_ban_hanh" in spans
+    for field, (a, b) in spans.items():
+        said = strip(" ".join(doc.text[a:b].replace("*", " ").split())).lower()
+        value = getattr(doc.meta, field)
+        if field == "ngay_ban_hanh":
+            y, m, d = value.split("-")
+            assert re.search(rf"\b0?{int(d)}\b.*\b0?{int(m)}\b.*{y}", said), said
+        elif field == "so_hieu":
+            assert strip(value).lower().split("/")[-1] in said.replace(" ", "")
+        else:
+            assert strip(value).lower() in said, (field, said)
 
 
 @pytest.mark.parametrize("raw,norm", [("144 -KH/ĐUK", "144-KH/ĐUK"), ("76/KH-LĐLĐ", "76/KH-LĐLĐ"),

@@ -50,7 +50,11 @@ def test_filters_by_document_type_and_year(sample_index, embedder):
     assert {h.chunk.doc for h in s.search(q, k=10, filters=SearchFilter(year=2021))} == {CAO_BANG}
     assert s.search(q, k=3, filters=SearchFilter(type="ke hoach"))  # accents optional
     assert s.search(q, k=3, filters=SearchFilter(type="quyết định")) == []
-    assert s.search(q, k=3, filters=SearchFilter(issuer="Bộ Tài chính")) == []  # issuer unknown: no match
+    assert s.search(q, k=3, filters=SearchFilter(issuer="Bộ Tài chính")) == []  # no such issuer: no match
+    # the issuer read from the header or preamble at ingest, in any spelling
+    for issuer in ("Sở Văn hóa, Thể thao và Du lịch", "Sở VHTTDL", "so van hoa the thao"):
+        assert {h.chunk.doc for h in s.search(q, k=10, filters=SearchFilter(issuer=issuer))} == {CAO_BANG}
+    assert {h.chunk.doc for h in s.search(q, k=10, filters=SearchFilter(issuer="UBND tỉnh"))} == {TAY_NINH}
     only = s.search(q, k=5, docs=[TAY_NINH])  # the older keyword still works
     assert only and {h.chunk.doc for h in only} == {TAY_NINH}
 
