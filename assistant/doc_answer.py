@@ -178,19 +178,16 @@ class DocumentAnswerer:
         name = f"{h.loai} số {h.so_hieu}" if h.loai and h.so_hieu and h.so_hieu[0].isdigit() \
             else (self.titles.get(doc) or doc)
         out = [f"{name} ({doc}):"]
-        for f in fields + (["noi_ban_hanh"] if "ngay_ban_hanh" in fields else []):
+        for f in fields:
             value = getattr(h, f)
             if not value or f not in spans:
                 if f in _LABEL and "loai" in spans:  # say so, and show the header to check it
                     n = self._cite(doc, tuple(spans["loai"]), citations)
                     out.append(f"- {_LABEL[f]}: văn bản không ghi ở phần đầu — «{display(citations[-1].quote)}» [{n}]")
                 continue
-            if f == "noi_ban_hanh":
-                continue  # said with the date, from the same line
             shown = value
-            if f == "ngay_ban_hanh":
-                y, m, d = value.split("-")
-                shown = f"{int(d):02d}/{int(m)}/{y}" + (f", tại {h.noi_ban_hanh}" if h.noi_ban_hanh else "")
+            if f == "ngay_ban_hanh":  # the place is on the same line as the date
+                shown = _vn_date(value) + (f", tại {h.noi_ban_hanh}" if h.noi_ban_hanh else "")
             n = self._cite(doc, tuple(spans[f]), citations)
             out.append(f"- {_LABEL[f]}: {shown} — «{display(citations[-1].quote)}» [{n}]")
         return out

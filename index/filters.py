@@ -9,13 +9,13 @@ guessed from the body. A document whose field is unknown does not pass a filter 
 """
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import dataclass
+from typing import Iterable
 
 from ingest.agencies import canonical
 from ingest.normalize import fold, strip
+from ingest.types import DocumentMeta
 
 # document types as they head a Vietnamese administrative text
 DOC_TYPES = ("kế hoạch", "quyết định", "chỉ thị", "hướng dẫn", "công văn", "thông báo", "nghị quyết",
@@ -85,18 +85,15 @@ def year_from_text(text: str) -> int | None:
     return None
 
 
-def doc_meta(con: sqlite3.Connection) -> dict[str, DocMeta]:
-    cols = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
+def doc_meta(docs: Iterable[tuple[str, str, str]], headers: dict[str, DocumentMeta]) -> dict[str, DocMeta]:
+    """Filter fields per document (name, title, text): the header fields extracted at ingest
+    (`headers`, from documents.meta), else what the header text says."""
     out = {}
-    for r in con.execute("SELECT * FROM documents"):
-        row = dict(zip(r.keys(), tuple(r))) if hasattr(r, "keys") else dict(zip(cols, r))
-        text = row.get("text") or ""
-        # header fields extracted at ingest (documents.meta), else what the header text says
-        header = json.loads(row.get("meta") or "{}") if "meta" in cols else {}
-        date = header.get("ngay_ban_hanh")
+    for name, title, text in docs:
+        h = headers.get(name) or DocumentMeta()
+        text = text or ""
+        date = h.ngay_ban_hanh
         year = int(date[:4]) if date and re.match(r"\d{4}", date) else year_from_text(text)
-        dtype = header.get("loai")
-        out[row["name"]] = DocMeta(row["name"], row.get("title") or "", header.get("so_hieu"),
-                                   (dtype.lower() if dtype else type_from_text(text)),
-                                   header.get("co_quan_ban_hanh") or None, date, year)
+        out[name] = DocMeta(name, title or "", h.so_hieu, (h.loai.lower() if h.loai else type_from_text(text)),
+                            h.co_quan_ban_hanh or None, date, year)
     return out

@@ -92,7 +92,8 @@ class Searcher:
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             docs = con.execute("SELECT name, title, text FROM documents").fetchall()
             titles = {r["name"]: r["title"] for r in docs}
-            meta, headers = doc_meta(con), load_headers(con)
+            headers = load_headers(con)
+            meta = doc_meta([(r["name"], r["title"], r["text"]) for r in docs], headers)
         finally:
             con.close()
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
