@@ -9,6 +9,7 @@ from typing import Iterator
 from functools import lru_cache
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.cited_answer import CitedAnswerer
 from assistant.doc_answer import DocumentAnswerer
 from assistant.rows_answer import RowAnswerer
 from assistant.types import Answer
@@ -35,20 +36,23 @@ class Assistant:
 
             model = make_chat_model(LLMSpec.parse(llm)) if isinstance(llm, str) else llm
             self.generator = GenerativeAnswerer(model, self.searcher.document_text)
-        self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer, DocumentAnswerer] | None = None
+        self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer] | None = None
 
-    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer]:
+    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer]:
         snap = self.searcher.snapshot()
         if self._answerer is None or self._answerer[0] != snap.generation:
             issuers = {d: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) for d, h in snap.headers.items()}
             agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)})
             extractive = ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text, issuers, agencies)
+            sections = lru_cache(maxsize=None)(self.searcher.sections)
             rows = RowAnswerer(snap.obligations, snap.bm25.idf, self.searcher.document_text,
-                               lru_cache(maxsize=None)(self.searcher.sections), snap.titles, extractive.names_in)
+                               sections, snap.titles, extractive.names_in)
             about = DocumentAnswerer(snap.headers, snap.titles, snap.cited, self.searcher.document_text,
                                      extractive.names_in)
-            self._answerer = (snap.generation, extractive, rows, about)
-        return self._answerer[1], self._answerer[2], self._answerer[3]
+            cited = CitedAnswerer(snap.cited, snap.headers, snap.titles, self.searcher.document_text, sections,
+                                  extractive.names_in)
+            self._answerer = (snap.generation, extractive, rows, about, cited)
+        return self._answerer[1:]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
         answer = None
@@ -83,23 +87,27 @@ class Assistant:
                 answerer = f"extractive (fallback: model unreachable: {exc})"
         if not citations and not refused_by_model:
             tokens = lexical.query_tokens(query)
-            extractive, rows, about = self._answerers()
+            extractive, rows, about, cited = self._answerers()
             if docs:  # a question filtered to some documents is answered from their rows only
                 keep = set(docs)
-                rows, about = copy.copy(rows), copy.copy(about)
+                rows, about, cited = copy.copy(rows), copy.copy(about), copy.copy(cited)
                 rows.rows = [r for r in rows.rows if r.doc in keep]
-                about.headers = {d: h for d, h in about.headers.items() if d in keep}
-                about.cited = [c for c in about.cited if c.doc in keep]
-            # who issued / when / who signed a document: from its header; who/when questions
-            # about a task and an agency's duties: from obligation rows
-            text, citations = about.answer(q, hits)
-            reason = text if not citations else ""  # the document asked about is not here
-            if not citations and not reason and q.intent == "duties":
-                text, citations = rows.answer_duties(q)
-            elif not citations and not reason and q.intent in ("lead", "partner", "deadline"):
-                text, citations = rows.answer_field(q, tokens, hits)
-            if not citations and not reason:
-                text, citations = extractive.answer(q, tokens, hits)
+                about.headers = cited.headers = {d: h for d, h in about.headers.items() if d in keep}
+                about.cited = cited.cited = [c for c in about.cited if c.doc in keep]
+            # who issued / when / who signed a document: from its header; which plans cite X,
+            # what a plan implements: cited-document rows; who/when questions about a task and
+            # an agency's duties: obligation rows; the rest: the best sentences of the hits
+            steps = [lambda: about.answer(q, hits), lambda: cited.answer(q, hits)]
+            if q.intent == "duties":
+                steps.append(lambda: rows.answer_duties(q))
+            elif q.intent in ("lead", "partner", "deadline"):
+                steps.append(lambda: rows.answer_field(q, tokens, hits))
+            steps.append(lambda: extractive.answer(q, tokens, hits))
+            for step in steps:
+                text, citations = step()
+                if citations or text:  # an answer, or why there is none ("no such document here")
+                    break
+            reason = text if not citations else ""
             if self.generator is None:
                 for line in text.splitlines(keepends=True):
                     yield line
