@@ -12,16 +12,17 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from assistant.docref import by_number, fits, header_words, number_key
+from assistant.terms import DOCNUM
 from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
 from index.lexical import STOP_SYLLABLES
 from ingest.agencies import canonical
-from ingest.citations import KINDS, normalise_number
+from ingest.citations import KINDS
 from ingest.normalize import display, nfc, strip, strip_map
 from ingest.types import CitedDocument, DocumentMeta, Section
 
-_NUMBER = re.compile(r"\d+(?:/\d{4})?\s?[-/]\s?[a-zđ][a-zđ0-9]*(?:[-/][a-zđ0-9]+)*", re.IGNORECASE)
 # which documents cite X: "những kế hoạch nào triển khai …", "văn bản nào dẫn …", "which plans implement …"
 _WHICH_CITE = re.compile(r"\b((nhung|cac) (ke hoach|van ban)|(ke hoach|van ban|tinh|don vi|co quan)) nao\b.*"
                          r"\b(trien khai|thuc hien|cu the hoa|can cu|dan|de cap|nhac)\b|"
@@ -39,7 +40,6 @@ _ACTS = re.compile(r"(thuc hien|trien khai|can cu|cu the hoa)\W*$")  # just befo
 MAX_QUOTE = 500  # characters of a mention's clause quoted at most
 
 
-MIN_SUBJECT_COVER = 0.6  # share of the words describing the plan that its header must have
 # words of "Kế hoạch của … được ban hành để" that do not tell which plan
 _NOT_DESCRIBING = frozenset("ke hoach van ban cua duoc ban hanh xay dung de nham ma da la plan the of".split()) \
     | STOP_SYLLABLES
@@ -47,10 +47,6 @@ _NOT_DESCRIBING = frozenset("ke hoach van ban cua duoc ban hanh xay dung de nham
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", strip(text).lower()))
-
-
-def number_key(number: str) -> str:
-    return strip(normalise_number(number)).lower()
 
 
 class CitedAnswerer:
@@ -64,13 +60,12 @@ class CitedAnswerer:
         """(answer, citations); ("", []) when the question is not of these kinds; (reason, [])
         when it asks which documents cite a number none of them cites."""
         s = strip(q.text).lower()
-        found = list(_NUMBER.finditer(q.text))
+        found = list(DOCNUM.finditer(s))
         numbers = [number_key(m.group()) for m in found]
         if numbers and _WHICH_CITE.search(s):
             # the kind said before each number, to name it when no document cites it
-            kinds = [next((k for k in KINDS if re.search(rf"{strip(k).lower()}\W+(so\W+)?$",
-                                                          strip(q.text[:m.start()]).lower())), "văn bản")
-                     for m in found]
+            kinds = [next((k for k in KINDS if re.search(rf"{strip(k).lower()}\W+(so\W+)?$", s[:m.start()])),
+                          "văn bản") for m in found]
             return self._citing(list(zip(numbers, kinds)))
         if m := _IMPLEMENTS.search(s):
             text = nfc(q.text)
@@ -94,10 +89,10 @@ class CitedAnswerer:
         missing: list[str] = []
         for key, kind in numbers:
             rows = [c for c in self.cited if number_key(c.number) == key]
-            own = {d for d, h in self.headers.items() if h.so_hieu and number_key(h.so_hieu) == key}
+            own = by_number(self.headers, key)
             by_doc: dict[str, list[CitedDocument]] = {}
             for c in rows:
-                if c.doc not in own:  # a plan's own number in its header is not a citation of it
+                if c.doc != own:  # a plan's own number in its header is not a citation of it
                     by_doc.setdefault(c.doc, []).append(c)
             if not by_doc:
                 missing.append(f"{kind} {key.upper()}")
@@ -140,24 +135,16 @@ class CitedAnswerer:
         """The plan asked about: by its number, else the best-ranked document that names every
         place and body the question gives; without either, the question does not say which."""
         for key in numbers:
-            for d, h in self.headers.items():
-                if h.so_hieu and number_key(h.so_hieu) == key:
-                    return d
+            if doc := by_number(self.headers, key):
+                return doc
         if q.names:
             return next((h.chunk.doc for h in hits if all(self.names_in(h.chunk.doc, n) for n in q.names)), None)
         # "Kế hoạch của TTXVN thực hiện …": the words before the verb describe the plan; its
         # header (title, issuer, place, number) must have most of them
         # abbreviations typed in lower case ("ttxvn") are found in upper case
         words = (_words(canonical(subject)) | _words(canonical(subject.upper()))) - _NOT_DESCRIBING
-        if not words:
-            return None
-        for d in dict.fromkeys(h.chunk.doc for h in hits):
-            h = self.headers.get(d) or DocumentMeta()
-            header = " ".join(filter(None, (self.titles.get(d), h.co_quan_ban_hanh, h.noi_ban_hanh, h.so_hieu,
-                                            h.trich_yeu)))
-            if len(words & _words(canonical(header))) >= MIN_SUBJECT_COVER * len(words):
-                return d
-        return None
+        return next((d for d in dict.fromkeys(h.chunk.doc for h in hits)
+                     if fits(words, header_words(self.headers.get(d), self.titles.get(d)))), None)
 
     def _cite(self, c: CitedDocument, citations: list[Citation]) -> int:
         """Quote the mention with the rest of its clause ("Kế hoạch số: 76/KH-LĐLĐ Bình Phước,

@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from assistant.docref import by_number, fits, header_words, number_key
+from assistant.terms import DOCNUM
 from assistant.types import Citation
 from assistant.understand import Question
 from index.types import Hit
 from index.lexical import STOP_SYLLABLES
-from ingest.citations import normalise_number
 from ingest.normalize import display, strip
 from ingest.types import CitedDocument, DocumentMeta
 
@@ -47,9 +48,8 @@ _KINDS = {"ke hoach": "ke hoach", "chi thi": "chi thi", "ket luan": "ket luan", 
           "chuong trinh": "chuong trinh", "nghi dinh": "nghi dinh", "thong tu": "thong tu", "de an": "de an",
           "plan": "ke hoach", "plans": "ke hoach", "directive": "chi thi", "directives": "chi thi",
           "conclusion": "ket luan", "resolution": "nghi quyet", "decision": "quyet dinh"}
-_NUM = r"\d+(?:/\d{4})?\s?[-/]\s?[a-z][a-z0-9]*(?:[-/][a-z0-9]+)*"
 _MENTION = re.compile(rf"\b(?P<kind>{'|'.join(sorted(_KINDS, key=len, reverse=True))})\b"
-                      rf"(?:\s+(?:so|number|no\.?)\s*:?)?\s*(?P<num>{_NUM})?")
+                      rf"(?:\s+(?:so|number|no\.?)\s*:?)?\s*(?P<num>{DOCNUM.pattern})?")
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _PLURAL = re.compile(r"\b(nhung|cac) (ke hoach|van ban)\b|\b(ke hoach|van ban) nao\b|\bwhich\b.*\b(plans|documents)\b|"
                      r"\bwhich of\b")
@@ -58,7 +58,6 @@ _MENTIONED = re.compile(r"\b(duoc (neu|de cap|dan|nhac)|dan chieu|trong (ke hoac
 # the question's words that only say what is asked, not which document
 _ASKING = set("ai ban hanh xay dung soan thao ky nao ngay nam khi bao gio co quan don vi cap to chuc "
               "who issued issue wrote written drafted signed when what which date year plan plans".split())
-MIN_SUBJECT_COVER = 0.6  # share of the question's describing words found in the document's title/header
 _LABEL = {"co_quan_ban_hanh": "Cơ quan ban hành", "ngay_ban_hanh": "Ngày ban hành", "nguoi_ky": "Người ký",
           "so_hieu": "Số hiệu"}
 
@@ -70,10 +69,6 @@ NOT_LOADED = "Văn bản được hỏi không có trong các văn bản đã n�
 class _Target:
     doc: str | None  # a loaded document, or
     cited: CitedDocument | None  # a document that a loaded one cites
-
-
-def _key(number: str) -> str:
-    return strip(normalise_number(number)).lower()
 
 
 def _fields(s: str) -> list[str]:
@@ -101,9 +96,9 @@ class DocumentAnswerer:
         if numbers:
             out = []
             for n in numbers:
-                k = _key(n)
-                doc = next((d for d, h in self.headers.items() if h.so_hieu and _key(h.so_hieu) == k), None)
-                cited = None if doc else next((c for c in self.cited if _key(c.number) == k), None)
+                k = number_key(n)
+                doc = by_number(self.headers, k)
+                cited = None if doc else next((c for c in self.cited if number_key(c.number) == k), None)
                 if doc or cited:
                     out.append(_Target(doc, cited))
             return out or None
@@ -128,14 +123,10 @@ class DocumentAnswerer:
         return []
 
     def _describes(self, s: str, doc: str, names: tuple[str, ...]) -> bool:
-        h = self.headers[doc]
-        header = strip(" ".join(x for x in (self.titles.get(doc, ""), h.trich_yeu, h.co_quan_ban_hanh,
-                                             h.noi_ban_hanh, h.so_hieu) if x)).lower()
-        have = set(re.findall(r"\w+", header))
         words = self._describing_words(s, names)
         if not words:  # "Who issued the plan of Cao Bang?": the named place alone picks the document
             return bool(names)
-        return sum(w in have for w in words) / len(words) >= MIN_SUBJECT_COVER
+        return fits(words, header_words(self.headers[doc], self.titles.get(doc)))
 
     @staticmethod
     def _describing_words(s: str, names: tuple[str, ...]) -> list[str]:

@@ -15,7 +15,7 @@ ROLE_SYLLABLES = frozenset("giao chu tri phu trach chiu nhiem phoi hop thoi han 
                            "co quan don vi ai so ban nganh cap lead leads coordinate who when".split())
 
 # a document number as the diacritic-free lowercase text has it: "144-kh/đuk", "72/2015/nđ-cp"
-DOCNUM = re.compile(r"\d+(?:/\d{4})?(?:/|-)[a-zđ]{1,6}(?:[-/][a-zđ0-9]+)*")
+DOCNUM = re.compile(r"\d+(?:/\d{4})?\s?[-/]\s?[a-zđ][a-zđ0-9]*(?:[-/][a-zđ0-9]+)*")
 
 
 def terms_of(text: str) -> set[str]:
