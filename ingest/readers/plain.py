@@ -1,11 +1,13 @@
-"""Plain text and markdown: UTF-8 (with or without BOM), UTF-16 LE/BE with BOM, and
-Windows-1258, the legacy Vietnamese code page of older office files."""
+"""Plain text and markdown: UTF-8 (with or without BOM), UTF-16 LE/BE with BOM,
+Windows-1258 (the Vietnamese code page of older office files) and the legacy font encodings
+TCVN3 (ABC, .VnTime) and VNI-Windows (ingest.vnfonts)."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from pathlib import Path
 
+from ingest import vnfonts
 from ingest.readers import register
 from ingest.types import IngestError
 
@@ -34,9 +36,12 @@ def read_plain(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
     text = _cp1258(data)
+    if text is None and (legacy := vnfonts.detect(data)):
+        text = legacy[1]
     if text is None:
         raise IngestError(str(path), f"cannot detect the text encoding (not UTF-8 at byte {utf8_error}, "
-                          "no UTF-16 byte-order mark, not Windows-1258 Vietnamese); save the file as UTF-8")
+                          "no UTF-16 byte-order mark, not Windows-1258, TCVN3 or VNI Vietnamese); "
+                          "save the file as UTF-8")
     return text
 
 
