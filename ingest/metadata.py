@@ -9,7 +9,7 @@ import re
 
 from ingest.normalize import UPPER, strip
 from ingest.obligations import _ISSUER_ACT
-from ingest.structure import RECIPIENTS, Line, clean
+from ingest.structure import NAME, RECIPIENTS, Line, clean
 from ingest.types import DocumentMeta, Section
 
 # document types, diacritic-free prefix -> the name as written in running text
@@ -26,8 +26,6 @@ _PLACE_DATE = re.compile(r"^(?P<place>[" + UPPER + r"][^\d,]{1,40}?),\s*ngày\s+
 _PLACE_DATE_NUM = re.compile(r"^(?P<place>[" + UPPER + r"][^\d,]{1,40}?),\s*ngày\s+(?P<d>\d{1,2})[/.-]"
                              r"(?P<m>\d{1,2})[/.-](?P<y>\d{4})\.?$")
 _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc", "dang cong san viet nam")
-_NAME = re.compile(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
-                   r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
 _CLOSING_ISSUER = re.compile(r"^Trên đây là [Kk]ế hoạch[^;.]*? của (?P<a>[" + UPPER + r"][^;.:]{3,90}?)"
                              r"(?=\s+(?:về|để|nhằm|trong)\b|[;.]|$)")
 
@@ -144,7 +142,7 @@ def _end_block(sections: list[Section], parsed: list[Line]) -> tuple[list[str] |
     signer = None
     for ln in reversed(tail):
         c = clean(ln.text)
-        if _NAME.match(c):
+        if NAME.match(c):
             signer = ln
             break
         if ln.kind == "bullet":
