@@ -30,6 +30,19 @@ _CLOSING_ISSUER = re.compile(r"^Trên đây là [Kk]ế hoạch[^;.]*? của (?P
                              r"(?=\s+(?:về|để|nhằm|trong)\b|[;.]|$)")
 
 
+# a header line that starts a place ("TỈNH QUẢNG NGÃI" under "ỦY BAN NHÂN DÂN") continues the
+# body named above it; any other line ("SỞ Y TẾ" under "UBND TỈNH ĐỒNG NAI") names the issuer
+# itself, the line above being its superior body
+_PLACE = re.compile(r"^(?:TỈNH|THÀNH PHỐ|TP\.?|QUẬN|THỊ XÃ|THỊ TRẤN|XÃ|PHƯỜNG|HUYỆN)\s(?!ỦY)")
+
+def _issuing_lines(agency: list[Line]) -> list[Line]:
+    start = 0
+    for i, ln in enumerate(agency[1:], 1):
+        if not _PLACE.match(clean(ln.text)):
+            start = i
+    return agency[start:]
+
+
 def normalise_number(raw: str) -> str:
     """"144 -KH/ĐUK" -> "144-KH/ĐUK": no spaces around the separators of a số hiệu."""
     n = clean(raw).strip(" .,;")
@@ -64,9 +77,11 @@ def extract_metadata(text: str, sections: list[Section], parsed: list[Line]) -> 
             meta.noi_ban_hanh = m["place"].strip()
             meta.ngay_ban_hanh = f"{int(m['y']):04d}-{int(m['m']):02d}-{int(m['d']):02d}"
             spans["ngay_ban_hanh"] = spans["noi_ban_hanh"] = [ln.start, ln.end]
-        elif c.isupper() and strip(c).lower().strip(" *") not in _NATIONAL and len(c) < 80:
+        elif c.isupper() and strip(c).lower().strip(" *") not in _NATIONAL and len(c) < 80 \
+                and any(ch.isalpha() for ch in c):
             agency.append(ln)  # "ỦY BAN NHÂN DÂN" / "TỈNH TÂY NINH": the issuing body's lines
     if agency:
+        agency = _issuing_lines(agency)
         meta.co_quan_ban_hanh = " ".join(clean(ln.text) for ln in agency)
         spans["co_quan_ban_hanh"] = [agency[0].start, agency[-1].end]
     if kind_at is not None:
@@ -87,6 +102,15 @@ def extract_metadata(text: str, sections: list[Section], parsed: list[Line]) -> 
     return meta
 
 
+def document_title(meta: DocumentMeta) -> str:
+    """"KẾ HOẠCH Chuyển đổi số tỉnh Hà Tĩnh năm 2025": the type and the whole trích yếu, however
+    many lines the subject took (a PDF or web page is never shown by its file name when it
+    states one)."""
+    if not (meta.loai and meta.trich_yeu):
+        return ""
+    return f"{meta.loai.upper()} {meta.trich_yeu}"
+
+
 def _subject(text: str, parsed: list[Line], at: int, rest: str) -> str | None:
     """Trích yếu: the rest of the type line, else the paragraph right below it."""
     rest = clean(rest).strip(" *:-")
@@ -96,8 +120,8 @@ def _subject(text: str, parsed: list[Line], at: int, rest: str) -> str | None:
         return None
     lines = [parsed[at + 1]]
     for ln in parsed[at + 2:]:  # the lines of one paragraph: no blank line between them
-        if text[lines[-1].end:ln.start].count("\n") > 1 or ln.kind != "text":
-            break
+        if text[lines[-1].end:ln.start].count("\n") > 1 or ln.kind != "text" or not any(ch.isalnum() for ch in ln.text):
+            break  # a blank line, a heading or the rule under the subject ("-----") ends it
         lines.append(ln)
     subject = " ".join(clean(ln.text) for ln in lines).strip(" *")
     if lines[0].kind != "text" or re.match(r"^(?:Thực hiện|Căn cứ|Kính gửi)\b", subject):

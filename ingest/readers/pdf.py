@@ -19,6 +19,7 @@ _PAGE_NO = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*(?:(?:/|trên|of
                       re.IGNORECASE)
 _ITEM = re.compile(r"^(?:[IVX]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.?\s|[a-zđ]\)|[-–•+*]\s|[¹²³⁴⁵⁶⁷⁸⁹⁰]|\|)")
 _END = re.compile(r"[.:;!?…”\"]$")
+_WANTS_NUMBER = re.compile(r"\b(?:năm|tháng|ngày|số|Điều|khoản|Quý|giai đoạn)$", re.IGNORECASE)
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -60,7 +61,8 @@ def layout_to_text(pages: list[list[str]]) -> str:
     paragraphs: list[str] = []
     last = ""  # the previous layout line
     for lines in pages:
-        lines = [ln for ln in lines if not _PAGE_NO.match(ln) and _shape(ln) not in running]
+        lines = [ln for ln in lines if _shape(ln) not in running]
+        lines = _drop_page_numbers(lines)
         lines = _footnotes(lines)
         width = max((len(ln) for ln in lines), default=0)
         for i, ln in enumerate(lines):
@@ -73,13 +75,20 @@ def layout_to_text(pages: list[list[str]]) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
+def _drop_page_numbers(lines: list[str]) -> list[str]:
+    """Page numbers sit at the top or bottom of a page; a number inside the page ("2025", the
+    end of a title the page width wrapped) is text."""
+    edge = {0, 1, len(lines) - 2, len(lines) - 1}
+    return [ln for i, ln in enumerate(lines) if not (i in edge and _PAGE_NO.match(ln))]
+
+
 def _running_lines(pages: list[list[str]]) -> set[str]:
     """Shapes of lines at the top or bottom of at least half the pages (two pages or more)."""
     if len(pages) < 2:
         return set()
     seen = Counter()
     for lines in pages:
-        lines = [ln for ln in lines if not _PAGE_NO.match(ln)]
+        lines = _drop_page_numbers(lines)
         # a body line ends its sentence; a running header or footer seldom does
         seen.update({_shape(ln) for ln in lines[:2] + lines[-2:] if not ln.endswith(".")})
     return {s for s, n in seen.items() if n >= max(2, len(pages) / 2)}
@@ -91,6 +100,8 @@ def _continues(last: str, line: str, first_on_page: bool, width: int) -> bool:
         return False
     if line[:1].islower() and not last.endswith((".", "!", "?", ":")):
         return True  # a sentence running on (also across a page break)
+    if line[:1].isdigit() and _WANTS_NUMBER.search(last):
+        return True  # "… cứu nạn năm" / "2025": a word that a number completes
     if _END.search(last) or last.isupper() or first_on_page:
         return False
     # a line well short of the page's text width ended its paragraph

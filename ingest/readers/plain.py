@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from ingest import vnfonts
+from ingest.layout import unfold_columns
 from ingest.readers import register
 from ingest.types import IngestError
 
@@ -22,6 +23,11 @@ _VIETNAMESE |= {c.upper() for c in _VIETNAMESE}
 
 @register(".txt", ".md")
 def read_plain(path: Path, data: bytes) -> str:
+    # a typed two-column header or signature block reads as its left column, then its right
+    return unfold_columns(_decode(path, data))
+
+
+def _decode(path: Path, data: bytes) -> str:
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
