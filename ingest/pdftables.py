@@ -21,8 +21,13 @@ class _Piece:
     text: str
     x: float
     y: float
+    size: float = 10.0  # font size on the page, for the width the piece takes
     start: int = -1  # offset of the piece in the page's extracted text
     end: int = -1
+
+    @property
+    def right(self) -> float:  # a generous guess of where the piece ends (no font metrics)
+        return self.x + 0.6 * self.size * len(self.text)
 
 
 @dataclass
@@ -83,7 +88,7 @@ def page_text(page) -> str:
 
     def on_text(text, cm, tm, font, size):
         if text.strip():
-            pieces.append(_Piece(text, *_apply(cm, tm[4], tm[5])))
+            pieces.append(_Piece(text, *_apply(cm, tm[4], tm[5]), abs(size * tm[0] * cm[0]) or 10.0))
 
     def on_op(op, args, cm, tm):
         try:
@@ -105,25 +110,70 @@ def page_text(page) -> str:
             pass  # an operator with unexpected operands draws no table edge
 
     text = page.extract_text(visitor_text=on_text, visitor_operand_before=on_op) or ""
-    grids = _grids(hor, ver)
-    if not grids or not pieces:
-        return text
     pos = 0
     for p in pieces:  # the pieces come in the order the text was written
         at = text.find(p.text, pos)
         if at >= 0:
             p.start, p.end = at, at + len(p.text)
             pos = p.end
+    pieces = [p for p in pieces if p.start >= 0]
     spans: list[tuple[int, int, str]] = []
-    for grid in grids:
+    for grid in _grids(hor, ver):
         inside = [p for p in pieces if p.start >= 0 and (cell := grid.cell_of(p.x + 0.5, p.y + 1)) is not None
                   and grid.cells.setdefault(cell, []).append(p) is None]
         if not inside:
             continue
         spans.append((min(p.start for p in inside), max(p.end for p in inside), _markdown(grid)))
+    taken = [(a, b) for a, b, _ in spans]
+    spans += _column_blocks(text, [p for p in pieces if not any(a <= p.start < b for a, b in taken)])
     for start, end, rows in sorted(spans, reverse=True):
         text = text[:start].rstrip(" ") + "\n" + rows + "\n" + text[end:].lstrip(" ")
     return text
+
+
+def _column_blocks(text: str, pieces: list[_Piece]) -> list[tuple[int, int, str]]:
+    """Two columns side by side without ruling (the header block "ỦY BAN NHÂN DÂN … CỘNG HÒA
+    …", the "Nơi nhận: … | TM. ỦY BAN NHÂN DÂN" signature) come out of pypdf line by line,
+    the columns mixed. Each such block is rewritten as its left column's lines, then its right
+    column's. A block is the run of lines around a line with a wide gap, as long as the line
+    spacing stays that of the block (a paragraph gap ends it)."""
+    lines: list[list[_Piece]] = []
+    for p in pieces:
+        if lines and abs(lines[-1][-1].y - p.y) <= 1.0:
+            lines[-1].append(p)
+        else:
+            lines.append([p])
+    cut_at = {}
+    for i, ln in enumerate(lines):
+        for k in range(1, len(ln)):
+            if ln[k].x - ln[k - 1].right > 30:
+                cut_at[i] = k
+                break
+    out = []
+    done = -1
+    for i in sorted(cut_at):
+        if i <= done:
+            continue
+        right_x = min(lines[j][cut_at[j]].x for j in cut_at)
+        step = min((d for j in range(len(lines) - 1) if (j in cut_at or j + 1 in cut_at)
+                    and (d := lines[j][0].y - lines[j + 1][0].y) > 0), default=14)
+        a = i
+        while a > 0 and 0 < lines[a - 1][0].y - lines[a][0].y <= 1.6 * step and a - 1 > done:
+            a -= 1
+        b = i
+        while b + 1 < len(lines) and 0 < lines[b][0].y - lines[b + 1][0].y <= 1.6 * step:
+            b += 1
+        left, right = [], []
+        for j in range(a, b + 1):
+            ln = lines[j]
+            k = cut_at.get(j, 0 if ln[0].x >= right_x - 5 else len(ln))
+            if ln[:k]:
+                left.append(text[ln[0].start:ln[k - 1].end].strip())
+            if ln[k:]:
+                right.append(text[ln[k].start:ln[-1].end].strip())
+        out.append((lines[a][0].start, lines[b][-1].end, "\n".join(left + right)))
+        done = b
+    return out
 
 
 def _markdown(grid: _Grid) -> str:
