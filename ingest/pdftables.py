@@ -157,11 +157,15 @@ def _column_blocks(text: str, pieces: list[_Piece]) -> list[tuple[int, int, str]
         right_x = min(lines[j][cut_at[j]].x for j in cut_at)
         step = min((d for j in range(len(lines) - 1) if (j in cut_at or j + 1 in cut_at)
                     and (d := lines[j][0].y - lines[j + 1][0].y) > 0), default=14)
+        def fits(j: int) -> bool:  # a line of one column only: not text across the page width
+            ln = lines[j]
+            return j in cut_at or ln[-1].right < right_x or ln[0].x >= right_x - 5
+
         a = i
-        while a > 0 and 0 < lines[a - 1][0].y - lines[a][0].y <= 1.6 * step and a - 1 > done:
+        while a > 0 and 0 < lines[a - 1][0].y - lines[a][0].y <= 1.4 * step and a - 1 > done and fits(a - 1):
             a -= 1
         b = i
-        while b + 1 < len(lines) and 0 < lines[b][0].y - lines[b + 1][0].y <= 1.6 * step:
+        while b + 1 < len(lines) and 0 < lines[b][0].y - lines[b + 1][0].y <= 1.4 * step and fits(b + 1):
             b += 1
         left, right = [], []
         for j in range(a, b + 1):

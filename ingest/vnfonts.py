@@ -137,17 +137,20 @@ def _caps_word(word: str) -> bool:
 def restore_capitals(text: str) -> str:
     """Upper-case the lower-case-coded letters of all-caps words, and of whole lines set in
     capitals ("Ở CÁC XÃ" stored as "ë C¸C X·"); "Uû ban" (mixed case) stays as it is."""
-    out = []
-    for line in text.splitlines(keepends=True):
-        words = _LETTERS.findall(line)
-        caps_line = words and not any(c.islower() and c not in _NO_CAPITAL for w in words for c in w) \
-            and any(_caps_word(w) and any(c in _VIET_VOWELS for c in w) for w in words)
-        if caps_line:
-            out.append(line.upper())
-        else:
-            out.append(_LETTERS.sub(lambda m: m.group().upper() if _caps_word(m.group())
-                                    and any(c in _NO_CAPITAL for c in m.group()) else m.group(), line))
-    return "".join(out)
+    # the columns of a typed two-column line ("Nơi nhận:      TM. UỶ BAN NHÂN DÂN") are lines of their own
+    return "".join(_restore_line(part) if k % 2 == 0 else part
+                   for line in text.splitlines(keepends=True)
+                   for k, part in enumerate(re.split(r"([ ]{3,}|\t+)", line)))
+
+
+def _restore_line(line: str) -> str:
+    words = _LETTERS.findall(line)
+    caps_line = words and not any(c.islower() and c not in _NO_CAPITAL for w in words for c in w) \
+        and any(_caps_word(w) and any(c in _VIET_VOWELS for c in w) for w in words)
+    if caps_line:
+        return line.upper()
+    return _LETTERS.sub(lambda m: m.group().upper() if _caps_word(m.group())
+                        and any(c in _NO_CAPITAL for c in m.group()) else m.group(), line)
 
 
 # --- encoding (for tests and for writing fixtures) --------------------------------------------

@@ -236,6 +236,10 @@ def make_plan_pdf(path: Path) -> Path:
             self.set_y(20)
 
         def footer(self):
+            if self.page_no() == 1:  # the footnote at the foot of the page that cites it
+                self.set_font("DejaVu", size=8)
+                self.set_xy(20, 275)
+                self.multi_cell(170, 4, f"1 {PLAN['footnote']}")
             self.set_font("DejaVu", size=9)
             self.set_xy(95, 285)
             self.cell(20, 5, f"Trang {self.page_no()}/{{nb}}")
@@ -247,28 +251,23 @@ def make_plan_pdf(path: Path) -> Path:
     pdf.set_auto_page_break(True, margin=25)
     pdf.set_margins(20, 20, 20)
     pdf.add_page()
-    pdf.set_font("DejaVu", size=11)
+    pdf.set_font("DejaVu", size=10)
     for left, right in PLAN["header"]:
-        pdf.cell(75, 6, left)
-        pdf.cell(95, 6, right, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.cell(170, 7, PLAN["kind"], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(170, 7, PLAN["subject"], align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(75, 5, left)
+        pdf.cell(95, 5, right, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
+    pdf.cell(170, 6, PLAN["kind"], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(170, 6, PLAN["subject"], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
     for text in [PLAN["preamble"]] + [t for k, t in _plan_body(footnote=True) if k != "footnote"]:
-        pdf.multi_cell(170, 6, text.replace(SUP1, "1"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(170, 5, text.replace(SUP1, "1"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
-    y = pdf.get_y()
-    pdf.set_font("DejaVu", size=8)  # the footnote at the foot of page 1
-    pdf.set_xy(20, 262)
-    pdf.multi_cell(170, 4, f"1 {PLAN['footnote']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", size=11)
-    pdf.set_xy(20, y + 2)
+    pdf.ln(1)
     sig = PLAN["signature"]
     rec = ["Nơi nhận:"] + [f"- {r}" for r in PLAN["recipients"]]
     for i, left in enumerate(rec):
-        pdf.cell(100, 6, left)
-        pdf.cell(70, 6, sig[i] if i < len(sig) else "", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(100, 5, left)
+        pdf.cell(70, 5, sig[i] if i < len(sig) else "", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.cell(170, 7, PLAN["appendix"], new_x="LMARGIN", new_y="NEXT")
     with pdf.table(col_widths=(12, 60, 36, 36, 26), repeat_headings=1) as table:
