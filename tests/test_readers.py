@@ -212,3 +212,18 @@ def test_pdf_table_ruled_with_lines(tmp_path: Path) -> None:
     assert "| Nội dung thực hiện | Cơ quan chủ trì | Thời hạn |\n|---|---|---|\n" \
            "| Tập huấn cán bộ cấp xã về pháp luật mới | Sở Nội vụ | Quý III/2025 |\n" \
            "| Rà soát văn bản | Sở Tư pháp | Thường xuyên |" in text
+
+
+def test_markdown_footnotes_read_as_superscripts(tmp_path: Path) -> None:
+    from ingest import load_document
+
+    f = tmp_path / "kh.md"
+    f.write_text("## I. MỤC TIÊU\n\n- Bám sát Bộ tiêu chí xã nông thôn mới nâng cao[^1] của tỉnh.\n\n"
+                 "## II. NHIỆM VỤ\n\n- Rà soát các tiêu chí.\n\n[^1]: Gồm 19 tiêu chí theo Bộ tiêu chí quốc gia.\n",
+                 encoding="utf-8")
+    doc = load_document(f)
+    assert "nâng cao¹ của tỉnh." in doc.text
+    (note,) = doc.footnotes
+    assert doc.text[note.start:note.end] == "¹ Gồm 19 tiêu chí theo Bộ tiêu chí quốc gia." and note.marker is not None
+    part_i = next(s for s in doc.sections if s.path == "I")
+    assert part_i.start <= note.start < part_i.end  # moved after the paragraph citing it

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest import vnfonts
+from ingest.normalize import TO_SUPERSCRIPT
 from ingest.readers import register
 from ingest.types import IngestError
 from ingest.wordnum import format_number
@@ -33,7 +34,6 @@ _CHROME = re.compile(r"breadcrumb|\bnav|menu|sidebar|related|lien-?quan|footer|s
 _CHROME_LINE = re.compile(r"^(?:Lượt xem|Lượt truy cập|Số lượt xem|Đang truy cập|Ngày đăng|Ngày cập nhật|"
                           r"Cập nhật lúc|Chia sẻ|In bài|Bản in|Tin liên quan|Tin khác|Các tin khác|"
                           r"Tệp đính kèm|File đính kèm|Tải về|Tải văn bản)\b", re.IGNORECASE)
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # implied end tags: a new <p> closes an open <p>, a new <li> the open <li>, …
 _CLOSES = {"p": {"p"}, "li": {"li"}, "tr": {"tr", "td", "th"}, "td": {"td", "th"}, "th": {"td", "th"},
            "dt": {"dt", "dd"}, "dd": {"dt", "dd"}}
@@ -148,7 +148,7 @@ class _Writer:
     def element(self, node: _Node) -> None:
         tag = node.tag
         if tag == "sup" and node.text().strip().isdigit():  # a footnote number: "đất đai¹", "¹ Theo …"
-            self.buf.append(node.text().strip().translate(_SUPERSCRIPT))
+            self.buf.append(node.text().strip().translate(TO_SUPERSCRIPT))
         elif tag == "table":
             self.flush()
             self.blocks.extend(_table(node))

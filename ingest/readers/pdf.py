@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ingest.normalize import SUPERSCRIPTS, UPPER
+from ingest.normalize import SUPERSCRIPTS, TO_SUPERSCRIPT, UPPER
 from ingest.pdftables import page_text
 from ingest.readers import register
 from ingest.types import IngestError
@@ -22,7 +22,6 @@ _ITEM = re.compile(r"^(?:[IVX]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.?\s|[a-zđ]\)|[-–
 _END = re.compile(r"[.:;!?…”\"]$")
 _WANTS_NUMBER = re.compile(r"\b(?:năm|tháng|ngày|số|Điều|khoản|Quý|giai đoạn)$", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @register(".pdf")
@@ -71,7 +70,7 @@ def layout_to_text(pages: list[list[str]]) -> str:
         lines = _footnotes(lines)
         at = len(paragraphs)  # where this page's first lines go
         if lines and lines[0].startswith("|") and header is not None:
-            body = [k for k, p in enumerate(paragraphs) if not p[:1] in SUPERSCRIPTS]
+            body = [k for k, p in enumerate(paragraphs) if p[:1] not in SUPERSCRIPTS]
             if body and paragraphs[body[-1]].startswith("|"):  # the table goes on
                 at = body[-1] + 1
                 if lines[0] == header:
@@ -150,7 +149,7 @@ def _footnotes(lines: list[str]) -> list[str]:
         hits = [j for j in range(top) if marker.search(out[j])]
         if not hits:
             break
-        out[hits[-1]] = marker.sub(n.translate(_SUP), out[hits[-1]], count=1)
-        out[i] = n.translate(_SUP) + " " + start.match(lines[i]).group(2)
+        out[hits[-1]] = marker.sub(n.translate(TO_SUPERSCRIPT), out[hits[-1]], count=1)
+        out[i] = n.translate(TO_SUPERSCRIPT) + " " + start.match(lines[i]).group(2)
         done.append(i)
     return out

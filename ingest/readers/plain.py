@@ -9,9 +9,11 @@ from pathlib import Path
 
 from ingest import vnfonts
 from ingest.layout import unfold_columns
+from ingest.normalize import TO_SUPERSCRIPT
 from ingest.readers import register
 from ingest.types import IngestError
 
+_MD_FOOTNOTE = re.compile(r"\[\^(\d{1,2})\]:?")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # letters and punctuation a Windows-1258 Vietnamese text decodes to outside ASCII; text decoded
@@ -24,7 +26,10 @@ _VIETNAMESE |= {c.upper() for c in _VIETNAMESE}
 @register(".txt", ".md")
 def read_plain(path: Path, data: bytes) -> str:
     # a typed two-column header or signature block reads as its left column, then its right
-    return unfold_columns(_decode(path, data))
+    text = unfold_columns(_decode(path, data))
+    if path.suffix.lower() == ".md":  # Markdown footnotes "[^1]" / "[^1]: …" as the "¹" every reader gives
+        text = _MD_FOOTNOTE.sub(lambda m: m[1].translate(TO_SUPERSCRIPT), text)
+    return text
 
 
 def _decode(path: Path, data: bytes) -> str:
