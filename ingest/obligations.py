@@ -138,7 +138,8 @@ _ORDINAL = re.compile(r"^(?:stt|tt|so tt|so thu tu|#)$")
 
 def column_roles(header: list[str], rows: list[list[str]]) -> dict[str, int]:
     """Role -> column index from a table's header cells. A table without a task column but
-    with a lead column takes its widest other text column as the task ("Tiêu chí còn thiếu")."""
+    with a lead column takes its widest other text column as the task ("Tiêu chí còn thiếu"),
+    from the first of the free columns just before it ("task_from": "Xã")."""
     cols: dict[str, int] = {}
     for j, h in enumerate(header):
         f = strip(h).lower().strip(" *:")
@@ -151,6 +152,10 @@ def column_roles(header: list[str], rows: list[list[str]]) -> dict[str, int]:
         width = {j: sum(len(r[j]) for r in rows if j < len(r)) for j in free}
         if width and max(width.values()) > 0:
             cols["task"] = max(width, key=width.get)
+            # the columns before it that name what the task is about ("Xã | Tiêu chí còn thiếu")
+            first = next(j for j in range(cols["task"] + 1) if j in free and all(k in free for k in range(j, cols["task"] + 1)))
+            if first < cols["task"]:
+                cols["task_from"] = first
     return cols
 
 
@@ -255,6 +260,9 @@ class _Extractor:
                     continue  # the |---| separator, or a broken row
                 get = lambda k: cells[cols[k]] if k in cols else None  # noqa: E731
                 task, lead, partners, time = get("task"), get("lead"), get("partners"), get("time")
+                if "task_from" in cols:  # the row's subject and its task: one span over both cells
+                    a = cells[cols["task_from"]][0]
+                    task = (a, task[1], self.text[a:task[1]])
                 sec = self.section_at(ln.start)
                 self.add(sec, _Content(*task), split_agencies(lead[2]) if lead else [],
                          split_agencies(partners[2]) if partners else [],

@@ -246,7 +246,7 @@ def test_cli_obligations_and_citations(sample_index):
      {"task": 1, "lead": 2, "partners": 3, "time": 4, "product": 5, "note": 6}),
     (["Nhiệm vụ", "Đơn vị thực hiện", "Đơn vị phối hợp", "Thời hạn hoàn thành"],
      {"task": 0, "lead": 1, "partners": 2, "time": 3}),
-    (["TT", "Xã", "Tiêu chí còn thiếu", "Đơn vị giúp đỡ", "Thời hạn"], {"task": 2, "lead": 3, "time": 4}),
+    (["TT", "Xã", "Tiêu chí còn thiếu", "Đơn vị giúp đỡ", "Thời hạn"], {"task": 2, "task_from": 1, "lead": 3, "time": 4}),
 ])
 def test_table_column_roles_by_header_wording(header, roles):
     from ingest.obligations import column_roles
