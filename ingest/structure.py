@@ -21,7 +21,7 @@ _BULLET = re.compile(r"^[-–•+*]\s")
 _RECIPIENTS = re.compile(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
 # "PHỤ LỤC …", "Phụ lục: Danh mục nhiệm vụ", "Phụ lục I", "Phụ lục số 02"; not the prose
 # "Phụ lục kèm theo …" (that opens no section)
-_APPENDIX = re.compile(r"^(?:PHỤ LỤC|Phụ lục|Phụ Lục)(?:\s+(?:số\s+)?(?P<n>[IVX]{1,5}|\d{1,2}|[A-Z])\b)?\s*(?P<rest>[:.\-–]|$)")
+_APPENDIX = re.compile(r"^(?:PHỤ LỤC|Phụ lục|Phụ Lục)(?:\s+(?:số\s+)?(?P<n>[IVX]{1,5}|\d{1,2}|[A-Z])\b)?(?P<rest>\s*[:.\-–]|\s*$)?")
 # a personal name on its own line ("Trần Minh Khang"): the signer, the end of the signature
 NAME = re.compile(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
                   r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
@@ -53,7 +53,7 @@ def classify(text: str, start: int) -> Line:
     c = clean(raw)
     if _RECIPIENTS.match(c.rstrip(":")) or _RECIPIENTS.match(c):
         return Line(s, e, raw, "recipients", RECIPIENTS, 1)
-    if (m := _APPENDIX.match(c)) and (m["rest"] or c[:7].isupper()) and len(c) < 200:
+    if (m := _APPENDIX.match(c)) and (m["rest"] is not None or c[:7].isupper()) and len(c) < 200:
         return Line(s, e, raw, "appendix", f"{APPENDIX} {m['n']}" if m["n"] else APPENDIX, 1)
     if _BULLET.match(raw):
         return Line(s, e, raw, "bullet")
