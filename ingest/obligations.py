@@ -293,8 +293,7 @@ class _Extractor:
                         and s.path.count(".") == 1]
         for sec in self.sections:
             head = _heading_text(sec).rstrip(" *")
-            if sec.level > 1 and sec not in out and head.endswith(":") and _agencies(
-                    re.sub(r"\([^)]*\)", " ", head[:-1])):
+            if sec.level > 1 and sec not in out and head.endswith(":") and _agencies(head[:-1]):
                 out.append(sec)
         return sorted(out, key=lambda s: s.start)
 
@@ -307,7 +306,6 @@ class _Extractor:
             agency_text, task_from_head = htext, None
             if m := re.match(r"(?:Đề nghị|Giao)\s+", agency_text):
                 agency_text = agency_text[m.end():]
-            agency_text = re.sub(r"\([^)]*\)", " ", agency_text).rstrip(" :")
             if v := _VERB.search(agency_text):
                 task_from_head = _Content(offset + len(htext) - len(agency_text) + v.start(),
                                           offset + len(htext), agency_text[v.start():])
@@ -315,7 +313,7 @@ class _Extractor:
                 agency_text = agency_text[:v.start()]
             else:
                 role_partner = False
-            agencies = _agencies(agency_text)
+            agencies = _agencies(agency_text.rstrip(" :"))  # "Sở … (cơ quan thường trực):"
             if not agencies:
                 continue
             units = [_unlabel(_content(ln)) for ln in self.lines

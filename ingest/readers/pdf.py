@@ -79,7 +79,9 @@ def layout_to_text(pages: list[list[str]]) -> str:
                     lines = lines[1:]
                 elif len(lines) > 1 and _TABLE_RULE.match(lines[1]):
                     lines = lines[:1] + lines[2:]  # a continued table's first row is data
-        width = max((len(ln) for ln in lines), default=0)
+        # the text width: what most full lines reach (a long footnote line is no measure)
+        lengths = sorted(len(ln) for ln in lines)
+        width = lengths[int(0.75 * (len(lengths) - 1))] if lengths else 0
         page: list[str] = []
         for i, ln in enumerate(lines):
             prev = page[-1] if page else paragraphs[at - 1] if at else ""
@@ -126,6 +128,8 @@ def _continues(last: str, line: str, first_on_page: bool, width: int) -> bool:
         return True  # a sentence running on (also across a page break)
     if line[:1].isdigit() and _WANTS_NUMBER.search(last):
         return True  # "… cứu nạn năm" / "2025": a word that a number completes
+    if last.count("(") > last.count(")") and not _ITEM.match(line):
+        return True  # "(Cơ quan thường trực của Ban Chỉ huy" / "PCTT&TKCN tỉnh):"
     if _END.search(last) or last.isupper() or first_on_page:
         return False
     # a line well short of the page's text width ended its paragraph
@@ -144,7 +148,8 @@ def _footnotes(lines: list[str]) -> list[str]:
     done: list[int] = []
     for i in found:  # bottom up; stop at the first that has no marker above the footnotes
         n = start.match(lines[i]).group(1)
-        marker = re.compile(r"(?<=[^\W\d_”])" + n + r"(?=[\s,.;:)”]|$)")
+        # glued to a word or to its closing quote: "đồng1.", "“bốn tại chỗ”2"
+        marker = re.compile(r"(?<=[^\W\d_]|”)" + n + r"(?=[\s,.;:)”]|$)")
         top = min([i] + done)
         hits = [j for j in range(top) if marker.search(out[j])]
         if not hits:
