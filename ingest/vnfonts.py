@@ -81,18 +81,15 @@ _VNI_DECODE.update({code[0].upper() + code[1:]: letter.upper() for letter, code 
 _VNI_PATTERN = re.compile("|".join(re.escape(c) for c in sorted(_VNI_DECODE, key=len, reverse=True)))
 
 
-def _latin(data: bytes) -> str:
-    """The bytes as the Windows code page shows them (cp1252; its five unassigned bytes as Latin-1),
-    the form legacy-font text has when pasted or decoded without its font."""
-    return "".join(data[i:i + 1].decode("cp1252", errors="replace") if data[i] not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-                   else chr(data[i]) for i in range(len(data)))
-
-
-def _latin_fast(data: bytes) -> str:
+def _windows_char(b: int) -> str:
     try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return _latin(data)
+        return bytes([b]).decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves unassigned
+        return chr(b)
+
+
+# each byte as the Windows code page shows it: the form legacy-font text has without its font
+_WINDOWS = [_windows_char(b) for b in range(256)]
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -100,16 +97,11 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def decode_tcvn3(data: bytes) -> str:
-    text = "".join(TCVN3.get(b) or _byte_char(b) for b in data)
-    return restore_capitals(text)
-
-
-def _byte_char(b: int) -> str:
-    return chr(b) if b < 0x80 else _latin(bytes([b]))
+    return restore_capitals("".join(TCVN3.get(b) or _WINDOWS[b] for b in data))
 
 
 def decode_vni(data: bytes) -> str:
-    return _VNI_PATTERN.sub(lambda m: _VNI_DECODE[m.group()], _latin_fast(data))
+    return from_vni_chars("".join(_WINDOWS[b] for b in data))
 
 
 def from_tcvn3_chars(text: str) -> str:
