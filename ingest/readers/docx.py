@@ -71,12 +71,11 @@ def _borderless(table) -> bool:
 
 
 def _is_layout(table, rows: list[list]) -> bool:
-    """A small table whose cells hold several paragraphs each (a header or signature block),
-    or a borderless one of a single row: page layout, not rows of data."""
-    if len(rows) > 3 or max(len(r) for r in rows) > 3:
+    """A small borderless table of one row, or whose cells hold several paragraphs each (a
+    header or signature block): page layout, not rows of data."""
+    if len(rows) > 3 or max(len(r) for r in rows) > 3 or not _borderless(table):
         return False
-    multi = any(sum(bool(p.text.strip()) for p in c.paragraphs) > 1 for r in rows for c in r)
-    return multi or (len(rows) == 1 and _borderless(table))
+    return len(rows) == 1 or any(sum(bool(p.text.strip()) for p in c.paragraphs) > 1 for r in rows for c in r)
 
 
 def _table(table, numbering: Numbering) -> str:

@@ -196,7 +196,9 @@ def _table(table: _Node) -> list[str]:
     rows = [r for r in rows if any(r)]
     if not rows:
         return caption
-    if len(rows) <= 3 and max(len(r) for r in rows) <= 3 and any(len(cell) > 1 for r in rows for cell in r):
+    header_cells = any(c.tag == "th" for r in _rows(table) for c in r)
+    if len(rows) <= 3 and max(len(r) for r in rows) <= 3 and not header_cells \
+            and any(len(cell) > 1 for r in rows for cell in r):
         return caption + [line for r in rows for cell in r for line in cell]  # a layout table
     cells = [[" ".join(" ".join(cell).split()).replace("|", "/") for cell in r] for r in rows]
     width = max(len(r) for r in cells)
