@@ -134,10 +134,13 @@ def _migrate(con: sqlite3.Connection) -> None:
 
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time; it first removes what a killed writer left (``clean_stale``),
+    so every write, even one that changes nothing, leaves only the live generation."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            clean_stale(index_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -180,7 +183,6 @@ class Generation:
 
     def __init__(self, index_dir: Path):
         self.index_dir = index_dir
-        clean_stale(index_dir)
         self.tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=index_dir))
         self.db_path = self.tmp / "store.sqlite"
         live = current_generation(index_dir)
@@ -194,6 +196,9 @@ class Generation:
 
     def commit(self) -> Path:
         self.con.commit()
+        free, pages = (self.con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
+        if free * 10 > pages:  # removed documents left free pages: do not carry them on
+            self.con.execute("VACUUM")
         self.con.close()
         for f in self.tmp.iterdir():
             with open(f, "rb") as fh:
