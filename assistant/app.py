@@ -134,7 +134,7 @@ def build_app(assistant: Assistant):
         cites = ans.citations or nearest_citations(ans)
         history[-1] = {"role": "assistant", "content": linkify(ans.text, {c.n for c in ans.citations})}
         choices = [citation_label(c) for c in cites]
-        first = context_html(searcher.document_text(cites[0].doc), cites[0]) if cites else \
+        first = context_html(searcher.document_text(cites[0].doc, ans.generation), cites[0]) if cites else \
             "<p>Không có trích dẫn.</p>"
         yield (history, sources_markdown(ans), first,
                gr.update(choices=choices, value=choices[0] if choices else None), [_cite_dict(c) for c in cites])

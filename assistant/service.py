@@ -119,4 +119,5 @@ class Assistant:
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "
                                          f"{h.chunk.text[:160].strip()}…" for h in hits[:3])
-        yield Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0, answerer, dropped)
+        yield Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0, answerer, dropped,
+                     snap.generation)

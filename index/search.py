@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
 
 RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
+KEEP_RECENT = 3  # generations a Searcher keeps loaded for answers still being shown
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Searcher:
         self.fusion, self.alpha, self.rescore = fusion, alpha, rescore
         self.signals_for = signals_for  # query -> index.rescore.Signals, when a caller knows intents
         self._snap: Snapshot | None = None
+        self._recent: OrderedDict[str, Snapshot] = OrderedDict()  # the last few, for answers made from them
         self._lock = threading.Lock()
 
     @property
@@ -114,6 +117,9 @@ class Searcher:
                     return self._snap
                 try:
                     self._snap = self._load(gen)
+                    self._recent[gen.name] = self._snap
+                    while len(self._recent) > KEEP_RECENT:
+                        self._recent.popitem(last=False)
                     return self._snap
                 except (sqlite3.OperationalError, FileNotFoundError, RuntimeError):
                     # a writer replaced and deleted the generation while it was being opened
@@ -218,8 +224,12 @@ class Searcher:
     def citations(self, cites: str | None = None, doc: str | None = None) -> list[CitedDocument]:
         return filter_citations(self.snapshot().cited, cites, doc)
 
-    def document_text(self, name: str) -> str:
-        return self.snapshot().document_text(name)
+    def document_text(self, name: str, generation: str | None = None) -> str:
+        """``generation``: the one an answer was made from, while it is among the last few loaded
+        (a document deleted since is still shown as it was cited); else the live one."""
+        with self._lock:
+            snap = self._recent.get(generation or "")
+        return (snap or self.snapshot()).document_text(name)
 
     def documents(self) -> list[dict]:
         return self.snapshot().documents()
