@@ -142,7 +142,7 @@ def _docx_bomb(path: Path, mb: int) -> Path:
             fh.write(head + b"<w:body>")
             for _ in range(mb * 1024 * 1024 // len(para)):
                 fh.write(para)
-            fh.write(b"<w:body>" + tail)
+            fh.write(tail)  # the original paragraph, section properties and </w:body>
     return path
 
 
