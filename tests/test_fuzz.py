@@ -23,7 +23,7 @@ from ingest.readers import read_text
 
 SEED = 16
 VI_LETTERS = "àáâãèéêìíòóôõùúýăđĩũơư"
-MUTANTS = 60  # per format
+MUTANTS = 120  # per format
 PARAS = [p.strip() for p in (SAMPLE / "003_c1ee218e7dc2fd12.txt").read_text(encoding="utf-8").split("\n\n")
          if p.strip()][:12]
 
@@ -146,11 +146,11 @@ def _docx_bomb(path: Path, mb: int) -> Path:
     return path
 
 
-def _pdf(objects: list[bytes]) -> bytes:
+def _pdf(objects: list[bytes], page_extra: bytes = b"") -> bytes:
     """A minimal PDF: catalog, one page whose content is object 4, then ``objects`` from 4 on."""
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"] + objects
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R " + page_extra + b">>"] + objects
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n")
     offsets = []
@@ -178,6 +178,8 @@ BOMBS = {
                                                                   "/FlateDecode")])), "decompression bomb"),
     "pdf_nested.pdf": (lambda p: p.write_bytes(_pdf([b"<< /Length 0 /X " + b"[" * 50000 + b"]" * 50000
                                                      + b" >>\nstream\n\nendstream"])), "nests"),
+    "pdf_nested_page.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(b"BT (x) Tj ET"), "/FlateDecode")],
+                                                          b"/X " + b"[" * 50000 + b"]" * 50000 + b" ")), "nests"),
     # the same nesting inside the compressed page content, where only pypdf sees it
     "pdf_nested_content.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(
         b"BT " + b"[" * 50000 + b"(x)" + b"]" * 50000 + b" TJ ET"), "/FlateDecode")])), ""),
