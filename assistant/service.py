@@ -39,7 +39,8 @@ class Assistant:
         self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer] | None = None
 
     def _answerers(self, snap) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer]:
-        if self._answerer is None or self._answerer[0] != snap.generation:
+        cached = self._answerer  # read once: another question may replace it meanwhile
+        if cached is None or cached[0] != snap.generation:
             issuers = {d: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) for d, h in snap.headers.items()}
             agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)})
             extractive = ExtractiveAnswerer(snap.bm25.idf, snap.document_text, issuers, agencies)
@@ -50,8 +51,8 @@ class Assistant:
                                      extractive.names_in)
             cited = CitedAnswerer(snap.cited, snap.headers, snap.titles, snap.document_text, sections,
                                   extractive.names_in)
-            self._answerer = (snap.generation, extractive, rows, about, cited)
-        return self._answerer[1:]
+            self._answerer = cached = (snap.generation, extractive, rows, about, cited)
+        return cached[1:]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
         answer = None
