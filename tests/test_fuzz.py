@@ -267,3 +267,21 @@ def test_folder_ingest_reads_only_regular_files_inside_it(originals, index, embe
     with pytest.raises(IngestError, match="not a regular file"):
         read_text(folder / "zero.txt")
     assert before[1] <= names
+
+
+def test_cli_ingest_goes_on_past_bad_files_and_exits_with_their_count(originals, index, tmp_path, capsys):
+    from assistant.cli import main
+
+    folder = tmp_path / "lo"
+    folder.mkdir()
+    shutil.copyfile(originals[".txt"], folder / "kh.txt")  # already indexed: unchanged
+    (folder / "a_hong.pdf").write_bytes(b"%PDF-1.7\n" + bytes(100))
+    BOMBS["zero_width.txt"][0](folder / "b_vo_hinh.txt")
+    os.mkfifo(folder / "c_fifo.txt")
+    before = _state(index)
+    assert main(["ingest", "--index", str(index), str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert "unchanged kh.txt" in out and "1 không đổi, 2 lỗi" in out
+    assert f"LỖI    {folder / 'a_hong.pdf'}: " in err and f"LỖI    {folder / 'b_vo_hinh.txt'}: " in err
+    assert f"BỎ QUA {folder / 'c_fifo.txt'}: skipped: not a regular file (a FIFO)" in err
+    assert _state(index) == before
