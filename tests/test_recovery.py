@@ -26,7 +26,9 @@ from index.vectors import read_faiss
 from conftest import ROOT, SAMPLE
 
 STRACE = shutil.which("strace")
-pytestmark = pytest.mark.skipif(STRACE is None and not os.environ.get("CI"), reason="strace not installed")
+# CI must run these: there a missing strace fails them (scripts/test installs it)
+pytestmark = pytest.mark.skipif(STRACE is None and not os.environ.get("CI"),
+                                reason="strace not installed (scripts/test installs it)")
 
 A, B = "003_c1ee218e7dc2fd12.txt", "004_35685223f3c2ca9d.txt"
 COPY = "ban_sao.txt"
@@ -38,6 +40,8 @@ FILE_SYSCALLS = SYSCALLS + ("openat", "close", "read", "write", "pread64", "pwri
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, embedder) -> tuple[Path, Path]:
+    if STRACE is None:
+        pytest.fail("strace is not installed: scripts/test installs it with apt-get")
     d = tmp_path_factory.mktemp("recovery")
     index = d / "base"
     report = Indexer(index, embedder).ingest([SAMPLE / A, SAMPLE / B])
