@@ -58,3 +58,71 @@ def resolve(host: str, auth: str | None = None, auth_file: Path | None = None,
         return None
     raise AccessError(f"--host {host} is reachable from other machines: give --auth user:password or "
                       "--auth-file FILE, or --no-auth to serve it without login on purpose")
+
+
+class LoginThrottle:
+    """ASGI middleware that slows down repeated failed logins from one client address.
+
+    The first ``free`` failures cost nothing; each further one waits ``base`` seconds, doubled
+    per failure up to ``cap``, before it is even checked. Attempts from one address are taken
+    one at a time, so a burst queues behind the delays instead of running in parallel. A
+    success, or ``window`` seconds without a failure, forgets the address. Behind a reverse
+    proxy every user shares the proxy's address (and its throttle)."""
+
+    def __init__(self, app, free: int = 3, base: float = 1.0, cap: float = 30.0, window: float = 900.0,
+                 sleep=None, clock=None):
+        import asyncio
+        import time
+
+        self.app = app
+        self.free, self.base, self.cap, self.window = free, base, cap, window
+        self._sleep = sleep or asyncio.sleep
+        self._clock = clock or time.monotonic
+        self._failures: dict[str, tuple[int, float]] = {}  # address -> (failures, time of the last)
+        self._locks: dict[str, object] = {}
+
+    def delay(self, client: str) -> float:
+        n, last = self._failures.get(client, (0, 0.0))
+        if n and self._clock() - last > self.window:
+            self._failures.pop(client, None)
+            n = 0
+        return 0.0 if n < self.free else min(self.cap, self.base * 2 ** (n - self.free))
+
+    def record(self, client: str, ok: bool) -> None:
+        if ok:
+            self._failures.pop(client, None)
+            return
+        now = self._clock()
+        if len(self._failures) > 10_000 or len(self._locks) > 10_000:  # forget addresses past their window
+            self._failures = {c: v for c, v in self._failures.items() if now - v[1] <= self.window}
+            self._locks = {c: lk for c, lk in self._locks.items() if c in self._failures or lk.locked()}
+        self._failures[client] = (self._failures.get(client, (0, 0.0))[0] + 1, now)
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") != "http" or scope.get("method") != "POST" \
+                or not scope.get("path", "").rstrip("/").endswith("/login"):
+            return await self.app(scope, receive, send)
+        import asyncio
+
+        client = (scope.get("client") or ("?",))[0]
+        lock = self._locks.setdefault(client, asyncio.Lock())
+        async with lock:
+            delay = self.delay(client)
+            if delay:
+                await self._sleep(delay)
+            status: list[int] = []
+
+            async def watch(message):
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+                await send(message)
+
+            await self.app(scope, receive, watch)
+            self.record(client, ok=bool(status) and status[0] < 400)
+
+
+def throttled_app_kwargs() -> dict:
+    """FastAPI arguments that put LoginThrottle in front of the app (gradio's ``app_kwargs``)."""
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(LoginThrottle)]}

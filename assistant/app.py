@@ -13,6 +13,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from assistant import access
 from assistant.service import Assistant
 from assistant.types import Citation
 from assistant.uploads import ALLOWED, delete_document, ingest_uploads, max_upload_bytes, reindex, results_markdown
@@ -133,7 +134,7 @@ def build_app(assistant: Assistant):
         cites = ans.citations or nearest_citations(ans)
         history[-1] = {"role": "assistant", "content": linkify(ans.text, {c.n for c in ans.citations})}
         choices = [citation_label(c) for c in cites]
-        first = context_html(searcher.document_text(cites[0].doc), cites[0]) if cites else \
+        first = context_html(searcher.document_text(cites[0].doc, ans.generation), cites[0]) if cites else \
             "<p>Không có trích dẫn.</p>"
         yield (history, sources_markdown(ans), first,
                gr.update(choices=choices, value=choices[0] if choices else None), [_cite_dict(c) for c in cites])
@@ -313,11 +314,11 @@ def launch(app, host: str = "127.0.0.1", port: int = 7860, auth: list[tuple[str,
     return app.launch(server_name=host, server_port=port, auth=auth, css=CSS, js=CLICK_JS, footer_links=[],
                       auth_message="Đăng nhập để tra cứu." if auth else None, prevent_thread_lock=not block,
                       max_file_size=5 * max_upload_bytes(),  # a hard stop; the app's own limit gives the message
-                      quiet=quiet)
+                      app_kwargs=access.throttled_app_kwargs(), quiet=quiet)
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, llm: str | None = None,
           auth: list[tuple[str, str]] | None = None) -> None:
     assistant = Assistant(index_dir, llm=llm)
-    assistant.searcher.snapshot()  # fail early with a clear message when there is no index
+    assistant.searcher.warm_up()  # fail early when there is no index; models loaded before questions come
     launch(build_app(assistant), host, port, auth)

@@ -99,13 +99,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = Indexer(index_dir(args)).ingest(args.paths, progress)
     bar.close()
     for f in report.files:
-        if f.status == "error":
-            print(f"LỖI   {f.error}", file=sys.stderr)
+        if f.status in ("error", "skipped"):
+            print(f"{'LỖI' if f.status == 'error' else 'BỎ QUA':6} {f.error}", file=sys.stderr)
         else:
             print(f"{f.status:9} {f.doc} ({f.chunks} đoạn)")
     print(f"Tổng: {report.count('added')} thêm mới, {report.count('replaced')} cập nhật, "
           f"{report.count('unchanged')} không đổi, {len(report.errors)} lỗi -> {index_dir(args)}")
-    return 1 if report.errors else 0
+    return min(len(report.errors), 100)  # the exit code is the number of files that failed
 
 
 def _print_answer(ans) -> None:

@@ -38,21 +38,21 @@ class Assistant:
             self.generator = GenerativeAnswerer(model, self.searcher.document_text)
         self._answerer: tuple[str, ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer] | None = None
 
-    def _answerers(self) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer]:
-        snap = self.searcher.snapshot()
-        if self._answerer is None or self._answerer[0] != snap.generation:
+    def _answerers(self, snap) -> tuple[ExtractiveAnswerer, RowAnswerer, DocumentAnswerer, CitedAnswerer]:
+        cached = self._answerer  # read once: another question may replace it meanwhile
+        if cached is None or cached[0] != snap.generation:
             issuers = {d: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) for d, h in snap.headers.items()}
             agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)})
-            extractive = ExtractiveAnswerer(snap.bm25.idf, self.searcher.document_text, issuers, agencies)
-            sections = lru_cache(maxsize=None)(self.searcher.sections)
-            rows = RowAnswerer(snap.obligations, snap.bm25.idf, self.searcher.document_text,
+            extractive = ExtractiveAnswerer(snap.bm25.idf, snap.document_text, issuers, agencies)
+            sections = lru_cache(maxsize=None)(snap.sections)
+            rows = RowAnswerer(snap.obligations, snap.bm25.idf, snap.document_text,
                                sections, snap.titles, extractive.names_in)
-            about = DocumentAnswerer(snap.headers, snap.titles, snap.cited, self.searcher.document_text,
+            about = DocumentAnswerer(snap.headers, snap.titles, snap.cited, snap.document_text,
                                      extractive.names_in)
-            cited = CitedAnswerer(snap.cited, snap.headers, snap.titles, self.searcher.document_text, sections,
+            cited = CitedAnswerer(snap.cited, snap.headers, snap.titles, snap.document_text, sections,
                                   extractive.names_in)
-            self._answerer = (snap.generation, extractive, rows, about, cited)
-        return self._answerer[1:]
+            self._answerer = cached = (snap.generation, extractive, rows, about, cited)
+        return cached[1:]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
         answer = None
@@ -67,7 +67,8 @@ class Assistant:
         q = understand(question)
         # an English question also searches with the Vietnamese terms of its words
         query = glossary.expand(question) if q.english else question
-        hits = self.searcher.search(query, k=k, docs=docs)
+        snap = self.searcher.snapshot()  # one generation from search to answer
+        hits = self.searcher.search(query, k=k, docs=docs, snapshot=snap)
         text, citations, answerer, dropped, reason = "", [], "extractive", [], ""
         refused_by_model = False
         if self.generator is not None and hits:
@@ -87,7 +88,7 @@ class Assistant:
                 answerer = f"extractive (fallback: model unreachable: {exc})"
         if not citations and not refused_by_model:
             tokens = lexical.query_tokens(query)
-            extractive, rows, about, cited = self._answerers()
+            extractive, rows, about, cited = self._answerers(snap)
             if docs:  # a question filtered to some documents is answered from their rows only
                 keep = set(docs)
                 rows, about, cited = copy.copy(rows), copy.copy(about), copy.copy(cited)
@@ -113,10 +114,11 @@ class Assistant:
                     yield line
         refused = not citations
         if refused:
-            text = REFUSAL.format(n=len(self.searcher.snapshot().titles))
+            text = REFUSAL.format(n=len(snap.titles))
             if reason:
                 text = reason + " " + text
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "
                                          f"{h.chunk.text[:160].strip()}…" for h in hits[:3])
-        yield Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0, answerer, dropped)
+        yield Answer(question, text, refused, citations, hits, q.intent, time.perf_counter() - t0, answerer, dropped,
+                     snap.generation)

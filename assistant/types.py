@@ -28,6 +28,7 @@ class Answer:
     seconds: float = 0.0
     answerer: str = "extractive"  # "extractive" | "generative" | "extractive (fallback: …)"
     dropped: list[str] = field(default_factory=list)  # generated sentences no passage supports
+    generation: str = ""  # the index generation the answer was made from (index.search.Snapshot)
 
     def to_json(self) -> dict:
         """The shape `tracuu ask --json` prints, one object per question."""

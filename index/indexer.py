@@ -14,7 +14,8 @@ from index.store import SCHEMA_VERSION, Generation, connect, current_generation,
 from ingest.citations import normalise_number
 from index.types import FileResult, IngestReport
 from index.vectors import write_faiss
-from ingest import Document, IngestError, expand_paths, load_document
+from ingest import Document, IngestError, load_document
+from ingest.pipeline import walk
 
 Progress = Callable[[int, int, str], None]
 
@@ -55,7 +56,9 @@ class Indexer:
 
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
-        files = expand_paths([Path(p) for p in paths])
+        found = walk([Path(p) for p in paths])
+        report.files.extend(FileResult(str(p), "skipped", error=f"{p}: skipped: {why}") for p, why in found.skipped)
+        files = found.files
         with writer_lock(self.index_dir):
             known = self._known()
             docs: list[tuple[Document, str]] = []
@@ -69,6 +72,10 @@ class Indexer:
                     doc = load_document(path)
                 except IngestError as exc:
                     report.files.append(FileResult(str(path), "error", error=str(exc)))
+                    continue
+                except Exception as exc:  # one file's failure is its own, never the batch's
+                    report.files.append(FileResult(str(path), "error", error=f"{path}: cannot ingest "
+                                                   f"({type(exc).__name__}: {str(exc)[:200]})"))
                     continue
                 if known.get(doc.name) == doc.sha256:
                     report.files.append(FileResult(str(path), "unchanged", doc.name, len(doc.chunks)))

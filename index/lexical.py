@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 
@@ -26,10 +27,17 @@ STOP_SYLLABLES = frozenset(
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
+_LOAD = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _word_tokenize():
-    from underthesea import word_tokenize  # offline: its CRF model ships in the wheel
+    # underthesea loads its model on the first call into a global: two threads making that
+    # first call at once saw it half loaded ('NoneType' object has no attribute 'process')
+    with _LOAD:
+        from underthesea import word_tokenize  # offline: its CRF model ships in the wheel
 
+        word_tokenize("khởi động")
     return word_tokenize
 
 

@@ -2,12 +2,18 @@
 optionally filtered by document metadata (index.filters) and rescored (index.rescore).
 
 A Searcher reads the live generation and reloads by itself when a writer switches CURRENT,
-so a running app sees uploads and deletes without a restart.
+so a running app sees uploads and deletes without a restart. A Snapshot is one generation:
+its chunks, rows, document texts and an open read-only connection to its store, which keeps
+the generation readable after a writer has replaced and deleted it. A question takes one
+snapshot (``Searcher.snapshot()``), passes it to ``search(..., snapshot=)`` and reads
+documents through it, so search and answer never see two generations.
 """
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
 
 RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
+KEEP_RECENT = 3  # generations a Searcher keeps loaded for answers still being shown
 
 
 @dataclass
@@ -40,6 +47,33 @@ class Snapshot:
     cited: list[CitedDocument]
     meta: dict[str, DocMeta] = field(default_factory=dict)
     headers: dict[str, DocumentMeta] = field(default_factory=dict)  # full header fields, with spans
+    texts: dict[str, str] = field(default_factory=dict)  # document name -> stored text
+    con: sqlite3.Connection | None = field(default=None, repr=False)  # open on this generation's store
+    _con_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._con_lock:
+            return self.con.execute(sql, args).fetchall()
+
+    def document_text(self, name: str) -> str:
+        try:
+            return self.texts[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def documents(self) -> list[dict]:
+        rows = self._rows("SELECT d.name, d.title, d.sha256, d.ingested_at, d.meta, "
+                          "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks "
+                          "FROM documents d ORDER BY d.name")
+        # header metadata (DocumentMeta fields) sit beside the name, title and chunk count
+        return [{**{k: r[k] for k in r.keys() if k != "meta"}, **json.loads(r["meta"])} for r in rows]
+
+    def sections(self, name: str) -> list[Section]:
+        rows = self._rows("SELECT sections FROM documents WHERE name = ?", (name,))
+        if not rows:
+            raise KeyError(name)
+        return [Section(s["path"], s["heading"], s["level"], s["start"], s["end"], tuple(s["breadcrumb"]))
+                for s in json.loads(rows[0]["sections"])]
 
 
 _Snapshot = Snapshot  # the name before it was public
@@ -60,7 +94,8 @@ class Searcher:
         self._embedder = embedder
         self.fusion, self.alpha, self.rescore = fusion, alpha, rescore
         self.signals_for = signals_for  # query -> index.rescore.Signals, when a caller knows intents
-        self._snap: _Snapshot | None = None
+        self._snap: Snapshot | None = None
+        self._recent: OrderedDict[str, Snapshot] = OrderedDict()  # the last few, for answers made from them
         self._lock = threading.Lock()
 
     @property
@@ -71,17 +106,34 @@ class Searcher:
             self._embedder = Embedder()
         return self._embedder
 
-    def snapshot(self) -> _Snapshot:
-        gen = current_generation(self.index_dir)
-        if gen is None:
-            raise EmptyIndexError(f"no index at {self.index_dir}: run 'tracuu ingest PATH' first")
-        with self._lock:
-            if self._snap is None or self._snap.generation != gen.name:
-                self._snap = self._load(gen)
-            return self._snap
+    def snapshot(self) -> Snapshot:
+        """The live generation, loaded once per generation."""
+        for attempt in range(3):
+            gen = current_generation(self.index_dir)
+            if gen is None:
+                raise EmptyIndexError(f"no index at {self.index_dir}: run 'tracuu ingest PATH' first")
+            with self._lock:
+                if self._snap is not None and self._snap.generation == gen.name:
+                    return self._snap
+                try:
+                    self._snap = self._load(gen)
+                    self._recent[gen.name] = self._snap
+                    while len(self._recent) > KEEP_RECENT:
+                        self._recent.popitem(last=False)
+                    return self._snap
+                except (sqlite3.OperationalError, FileNotFoundError, RuntimeError):
+                    # a writer replaced and deleted the generation while it was being opened
+                    if attempt == 2 or current_generation(self.index_dir) == gen:
+                        raise
+        raise AssertionError("unreachable")
+
+    def warm_up(self) -> None:
+        """Load the live generation, the embedding model and the word segmenter now, before a
+        server takes questions: lazily loaded models raced when the first questions came at once."""
+        self.search("khởi động", k=1)
 
     @staticmethod
-    def _load(gen: Path) -> _Snapshot:
+    def _load(gen: Path) -> Snapshot:
         con = connect(gen / "store.sqlite", readonly=True)
         try:
             if schema_version(con) < SCHEMA_VERSION:
@@ -94,26 +146,29 @@ class Searcher:
             titles = {r["name"]: r["title"] for r in docs}
             headers = load_headers(con)
             meta = doc_meta([(r["name"], r["title"], r["text"]) for r in docs], headers)
-        finally:
+            faiss = read_faiss(gen / "vectors.faiss")
+        except BaseException:
             con.close()
+            raise
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
-        return _Snapshot(gen.name, chunks, titles, read_faiss(gen / "vectors.faiss"), bm25,
-                         gen / "store.sqlite", Restorer(r["text"] for r in docs), obligations, cited, meta,
-                         headers)
+        return Snapshot(gen.name, chunks, titles, faiss, bm25, gen / "store.sqlite",
+                        Restorer(r["text"] for r in docs), obligations, cited, meta, headers,
+                        {r["name"]: r["text"] for r in docs}, con)
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
                filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,
-               rescore: bool | None = None, signals=None) -> list[Hit]:
+               rescore: bool | None = None, signals=None, snapshot: Snapshot | None = None) -> list[Hit]:
         """Top ``k`` chunks for ``query``. ``docs`` (names) is kept for older callers; it is the
         same as ``filters=SearchFilter(docs=...)``. ``signals`` (index.rescore.Signals: the
-        question's intent, from assistant.understand) feed the second stage."""
+        question's intent, from assistant.understand) feed the second stage. ``snapshot``: the
+        generation to search (a question's own), else the live one."""
         fusion = fusion or self.fusion
         alpha = self.alpha if alpha is None else alpha
         rescore = self.rescore if rescore is None else rescore
         fusion_mod.check(fusion, alpha)
-        snap = self.snapshot()
+        snap = snapshot or self.snapshot()
         n = len(snap.chunks)
         if n == 0 or not query.strip():
             return []
@@ -169,37 +224,15 @@ class Searcher:
     def citations(self, cites: str | None = None, doc: str | None = None) -> list[CitedDocument]:
         return filter_citations(self.snapshot().cited, cites, doc)
 
-    def document_text(self, name: str) -> str:
-        snap = self.snapshot()
-        con = connect(snap.db, readonly=True)
-        try:
-            row = con.execute("SELECT text FROM documents WHERE name = ?", (name,)).fetchone()
-        finally:
-            con.close()
-        if row is None:
-            raise KeyError(name)
-        return row["text"]
+    def document_text(self, name: str, generation: str | None = None) -> str:
+        """``generation``: the one an answer was made from, while it is among the last few loaded
+        (a document deleted since is still shown as it was cited); else the live one."""
+        with self._lock:
+            snap = self._recent.get(generation or "")
+        return (snap or self.snapshot()).document_text(name)
 
     def documents(self) -> list[dict]:
-        snap = self.snapshot()
-        con = connect(snap.db, readonly=True)
-        try:
-            rows = con.execute("SELECT d.name, d.title, d.sha256, d.ingested_at, d.meta, "
-                               "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks "
-                               "FROM documents d ORDER BY d.name").fetchall()
-        finally:
-            con.close()
-        # header metadata (DocumentMeta fields) sit beside the name, title and chunk count
-        return [{**{k: r[k] for k in r.keys() if k != "meta"}, **json.loads(r["meta"])} for r in rows]
+        return self.snapshot().documents()
 
     def sections(self, name: str) -> list[Section]:
-        snap = self.snapshot()
-        con = connect(snap.db, readonly=True)
-        try:
-            row = con.execute("SELECT sections FROM documents WHERE name = ?", (name,)).fetchone()
-        finally:
-            con.close()
-        if row is None:
-            raise KeyError(name)
-        return [Section(s["path"], s["heading"], s["level"], s["start"], s["end"], tuple(s["breadcrumb"]))
-                for s in json.loads(row["sections"])]
+        return self.snapshot().sections(name)

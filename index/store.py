@@ -4,16 +4,20 @@
     INDEX_DIR/gen-000003/      store.sqlite (documents, chunks, embeddings) + vectors.faiss
     INDEX_DIR/.lock            held by a writer
 
-A writer copies the live SQLite file into a temporary directory, applies its changes there,
-rebuilds the FAISS file, then renames the directory into place and replaces CURRENT (an
-atomic rename). A crash at any point leaves the previous generation live and intact.
-Nothing is pickled: SQLite rows, float32 blobs and FAISS's own file format.
+A writer copies the live SQLite file into a temporary directory (".tmp-gen-*"), applies its
+changes there, rebuilds the FAISS file, fsyncs it, renames the directory to a generation
+number no directory has used, then replaces CURRENT (an atomic rename) and fsyncs the folder.
+A crash at any point leaves the previous generation live and intact; what it left behind (a
+temporary directory, a renamed generation CURRENT never pointed to, CURRENT.tmp) is removed
+by the next writer, under the lock, before it starts. Nothing else in INDEX_DIR (uploads/,
+other files) is touched. Nothing is pickled: SQLite rows, float32 blobs and FAISS's own format.
 """
 from __future__ import annotations
 
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -92,6 +96,10 @@ def schema_version(con: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+_GEN = re.compile(r"gen-(\d{6,})")
+TMP_PREFIX = ".tmp-gen-"
+
+
 def current_generation(index_dir: Path) -> Path | None:
     try:
         name = (index_dir / "CURRENT").read_text().strip()
@@ -126,21 +134,56 @@ def _migrate(con: sqlite3.Connection) -> None:
 
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time; it first removes what a killed writer left (``clean_stale``),
+    so every write, even one that changes nothing, leaves only the live generation."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            clean_stale(index_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _generation_numbers(index_dir: Path) -> list[int]:
+    return [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.fullmatch(p.name))]
+
+
+def clean_stale(index_dir: Path) -> list[str]:
+    """Remove what a killed writer left: temporary generations, generations CURRENT does not
+    name, a half-written CURRENT.tmp. Call only under ``writer_lock``; returns the names removed.
+    Never touches the live generation or anything that is not the store's own."""
+    live = current_generation(index_dir)
+    removed: list[str] = []
+    for p in index_dir.iterdir():
+        stale = (p.name.startswith(TMP_PREFIX) or p.name == "CURRENT.tmp"
+                 or (_GEN.fullmatch(p.name) is not None and (live is None or p.name != live.name)))
+        if not stale or p.is_symlink():
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p.name)
+    return removed
+
+
 class Generation:
-    """A new generation being written; ``commit()`` makes it live, leaving it discards it."""
+    """A new generation being written; ``commit()`` makes it live, leaving it discards it.
+    Create it only under ``writer_lock``."""
 
     def __init__(self, index_dir: Path):
         self.index_dir = index_dir
-        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
+        self.tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=index_dir))
         self.db_path = self.tmp / "store.sqlite"
         live = current_generation(index_dir)
         if live is not None:
@@ -153,21 +196,28 @@ class Generation:
 
     def commit(self) -> Path:
         self.con.commit()
+        free, pages = (self.con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
+        if free * 10 > pages:  # removed documents left free pages: do not carry them on
+            self.con.execute("VACUUM")
         self.con.close()
         for f in self.tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
-        live = current_generation(self.index_dir)
-        number = int(live.name.split("-")[1]) + 1 if live else 1
+        _fsync_dir(self.tmp)
+        # a number above every directory present: a generation a killed writer renamed into
+        # place (and clean_stale could not remove) never blocks the rename
+        number = max(_generation_numbers(self.index_dir), default=0) + 1
         final = self.index_dir / f"gen-{number:06d}"
         os.rename(self.tmp, final)
+        _fsync_dir(self.index_dir)
         pointer = self.index_dir / "CURRENT.tmp"
         pointer.write_text(final.name + "\n")
         with open(pointer, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(pointer, self.index_dir / "CURRENT")
-        for old in self.index_dir.glob("gen-*"):
-            if old != final:
+        _fsync_dir(self.index_dir)
+        for old in self.index_dir.iterdir():
+            if _GEN.fullmatch(old.name) and old != final and not old.is_symlink():
                 shutil.rmtree(old, ignore_errors=True)  # open readers keep their file handles
         return final
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunker import DEFAULT_MAX_TOKENS, chunk_document
@@ -10,7 +13,7 @@ from ingest.layout import footnotes, reflow
 from ingest.metadata import document_title, extract_metadata
 from ingest.normalize import nfc
 from ingest.obligations import extract_obligations
-from ingest.readers import read_text, supported_extensions
+from ingest.readers import file_kind, read_text, supported_extensions
 from ingest.structure import lines, parse_sections, title_of
 from ingest.types import Document, IngestError
 
@@ -40,14 +43,61 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     return doc
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, folders walked for supported files (sorted, hidden files skipped)."""
+@dataclass
+class Expanded:
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, why), found in folders
+
+
+def walk(paths: list[Path]) -> Expanded:
+    """Files as given; folders walked for supported files (sorted, hidden entries skipped).
+    Inside a folder only regular files are taken: a symbolic link is followed only to a
+    regular file inside the same folder; FIFOs, devices, sockets, links leading out and
+    folders named like files are skipped, each with the reason."""
     exts = set(supported_extensions())
-    out: list[Path] = []
+    out = Expanded()
     for p in paths:
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in exts
-                              and not any(part.startswith(".") for part in f.relative_to(p).parts)))
-        else:
-            out.append(p)
+        if not p.is_dir():
+            out.files.append(p)
+            continue
+        root = p.resolve()
+        found: list[tuple[Path, str | None]] = []
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            base = Path(dirpath)
+            for d in dirnames:
+                if Path(d).suffix.lower() in exts or (base / d).is_symlink():
+                    found.append((base / d, "a folder, not a file" if not (base / d).is_symlink()
+                                  else "a link to a folder (not followed)"))
+            for name in filenames:
+                if name.startswith(".") or Path(name).suffix.lower() not in exts:
+                    continue
+                found.append((base / name, _not_regular(base / name, root)))
+        for f, why in sorted(found, key=lambda x: str(x[0])):
+            if why is None:
+                out.files.append(f)
+            else:
+                out.skipped.append((f, why))
     return out
+
+
+def _not_regular(path: Path, root: Path) -> str | None:
+    """Why a folder entry is not read, or None for a regular file."""
+    try:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                return "a broken link"
+            if not target.is_relative_to(root):
+                return "a link to a file outside the folder (not followed)"
+            st = target.stat()
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    return None if stat.S_ISREG(st.st_mode) else f"not a regular file ({file_kind(st.st_mode)})"
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """The files ``walk`` takes."""
+    return walk(paths).files

@@ -132,3 +132,24 @@ def test_searcher_reloads_after_a_write(index_copy, embedder, tmp_path):
     Indexer(index_copy, embedder).ingest([f])
     hits = s.search("diễn tập chống lũ", k=1)
     assert s.snapshot().generation != first and hits[0].chunk.doc == "extra.md"
+
+
+def test_a_snapshot_keeps_its_generation_after_a_delete(index_copy, embedder):
+    """One question = one generation: search and document text come from the snapshot taken
+    at its start, even after a writer has switched CURRENT and deleted that generation."""
+    from conftest import TAY_NINH
+
+    s = Searcher(index_copy, embedder)
+    snap = s.snapshot()
+    old_gen = current_generation(index_copy)
+    text = snap.document_text(TAY_NINH)
+    assert Indexer(index_copy, embedder).remove([TAY_NINH]) == [TAY_NINH]
+    assert not old_gen.exists()  # the old generation's directory is gone
+    hits = s.search("tuyên truyền biên giới Tây Ninh", k=3, snapshot=snap)
+    assert hits and hits[0].chunk.doc == TAY_NINH  # the pinned generation still has it
+    assert snap.document_text(TAY_NINH) == text and snap.sections(TAY_NINH)
+    assert TAY_NINH in {d["name"] for d in snap.documents()}  # its store is still open
+    assert s.document_text(TAY_NINH, snap.generation) == text  # by name, while among the recent
+    with pytest.raises(KeyError):
+        s.document_text(TAY_NINH)  # the live generation no longer has it
+    assert all(h.chunk.doc != TAY_NINH for h in s.search("tuyên truyền biên giới Tây Ninh", k=3))

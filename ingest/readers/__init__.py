@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -48,27 +49,64 @@ def max_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
-def read_text(path: Path, limit: int | None = None) -> tuple[str, bytes]:
-    """Return (text, raw bytes) of a supported file or raise IngestError naming it."""
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise IngestError(str(path), f"unsupported file type '{path.suffix}' "
-                          f"(supported: {', '.join(supported_extensions())})")
-    limit = max_bytes() if limit is None else limit
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, at most ``limit``: a FIFO, device or folder is refused
+    without blocking on it, and every OS error is an IngestError naming the file."""
     try:
-        size = path.stat().st_size
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise IngestError(str(path), f"cannot read file ({exc.strerror})") from exc
-    if size > limit:
-        raise IngestError(str(path), f"file is too large ({size / (1024 * 1024):.0f} MB, "
-                          f"limit {limit / (1024 * 1024):.0f} MB; set TRACUU_MAX_FILE_MB to change it)")
-    data = path.read_bytes()
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IngestError(str(path), f"not a regular file ({file_kind(st.st_mode)})")
+        if st.st_size > limit:
+            raise IngestError(str(path), f"file is too large ({st.st_size / (1024 * 1024):.0f} MB, "
+                              f"limit {limit / (1024 * 1024):.0f} MB; set TRACUU_MAX_FILE_MB to change it)")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while being read
+        raise IngestError(str(path), f"file is too large (limit {limit / (1024 * 1024):.0f} MB)")
+    return data
+
+
+def file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a link")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def read_text(path: Path, limit: int | None = None) -> tuple[str, bytes]:
+    """Return (text, raw bytes) of a supported file or raise IngestError naming it. The reader
+    runs in a worker process with memory and time caps (ingest.sandbox)."""
+    from ingest import quality, sandbox
+
+    ext = path.suffix.lower()
+    if ext not in _READERS:
+        raise IngestError(str(path), f"unsupported file type '{path.suffix}' "
+                          f"(supported: {', '.join(supported_extensions())})")
+    data = read_bytes(path, max_bytes() if limit is None else limit)
     if not data.strip():
         raise IngestError(str(path), "file is empty")
-    text = reader(path, data)
+    text = sandbox.parse(path, data)
     if not text.strip():
         raise IngestError(str(path), "no text found in file")
+    why = quality.problem(text)
+    if why:
+        raise IngestError(str(path), why)
     return text, data
+
+
+def run_reader(path: Path, data: bytes) -> str:
+    """The registered reader for ``path``'s extension, in this process (the sandbox calls it)."""
+    return _READERS[path.suffix.lower()](path, data)
 
 
 for _name in _FORMATS:
