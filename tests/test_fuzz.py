@@ -183,8 +183,8 @@ BOMBS = {
     # the same nesting inside the compressed page content, where only pypdf sees it
     "pdf_nested_content.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(
         b"BT " + b"[" * 50000 + b"(x)" + b"]" * 50000 + b" TJ ET"), "/FlateDecode")])), ""),
-    # the HTML reader is an event parser with no recursion: nesting costs it nothing
-    "deep.html": (lambda p: p.write_text("<div>" * 100000 + "Kế hoạch" + "</div>" * 100000), None),
+    # the HTML reader walks the page's element tree: a crafted depth is one clear error
+    "deep.html": (lambda p: p.write_text("<div>" * 100000 + "Kế hoạch" + "</div>" * 100000), "nests"),
     "utf32.txt": (lambda p: p.write_bytes("Kế hoạch tuyên truyền\n".encode("utf-32")), "not readable"),
     "zero_width.txt": (lambda p: p.write_text("\u200b\u200c\u200d\u2060\u202e\ufeff" * 500, encoding="utf-8"),
                        "not readable"),
