@@ -471,7 +471,8 @@ def build_app(assistant: Assistant, preload: bool = True):
                     redo_btn = gr.Button("Nạp lại các tệp đã tải lên", elem_id="reindex-btn")
                     up_result = gr.Markdown(elem_id="upload-result")
                 with gr.Column():
-                    del_pick = gr.Dropdown(choices=choices0, label="Văn bản cần xoá", elem_id="delete-pick")
+                    del_pick = gr.Dropdown(choices=choices0, label="Văn bản cần xoá", elem_id="delete-pick",
+                                           allow_custom_value=True)  # choices change with uploads
                     del_btn = gr.Button("Xoá văn bản…", variant="stop", elem_id="delete-btn")
                     with gr.Group(visible=False, elem_id="delete-confirm") as del_confirm:
                         del_question = gr.Markdown(elem_id="delete-question")

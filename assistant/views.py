@@ -109,9 +109,10 @@ def _mark_at(text: str, pos: int, opening: bool) -> int:
     return pos
 
 
-def render_marked(text: str, start: int, end: int) -> str:
+def render_marked(text: str, start: int, end: int, base: int = 0) -> str:
     """``text`` rendered from markdown, with ``text[start:end]`` inside <mark> (split at tag
-    boundaries, so the highlight covers exactly the span even across bold text or cells)."""
+    boundaries, so the highlight covers exactly the span even across bold text or cells);
+    ``base`` is where ``text`` starts in its document (the mark's data-start/-end are there)."""
     a, b = _mark_at(text, start, True), _mark_at(text, end, False)
     b = max(a, b)
     src = text[:a] + _OPEN + text[a:b] + _CLOSE + text[b:]
@@ -126,7 +127,7 @@ def render_marked(text: str, start: int, end: int) -> str:
             if i < 0:
                 out.append(piece)
                 break
-            out.append(piece[:i] + ("</mark>" if inside else f'<mark data-start="{start}" data-end="{end}">'))
+            out.append(piece[:i] + ("</mark>" if inside else f'<mark data-start="{base + start}" data-end="{base + end}">'))
             inside, piece = not inside, piece[i + 1:]
     html_out = "".join(out)
     return re.sub(r"<mark>(\s*)</mark>", r"\1", html_out).replace(_OPEN, "").replace(_CLOSE, "")
@@ -149,7 +150,7 @@ def passage_html(text: str, label: str, section: str, breadcrumb: tuple[str, ...
     title = f' title="{html.escape(tooltip)}"' if tooltip else ""
     return (f'<div class="tracuu-crumb"><span class="tracuu-doc"{title}>{html.escape(label)}</span>'
             f' — mục {html.escape(section or "mở đầu")} — <span class="tracuu-breadcrumb">{crumb}</span></div>'
-            f'<div class="tracuu-context">{"<p>…</p>" if a else ""}{render_marked(text[a:b], start - a, end - a)}'
+            f'<div class="tracuu-context">{"<p>…</p>" if a else ""}{render_marked(text[a:b], start - a, end - a, a)}'
             f'{"<p>…</p>" if b < len(text) else ""}</div>')
 
 
