@@ -180,8 +180,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.set_description(safe(name[:40]))
         bar.refresh()
 
-    report = Indexer(index_dir(args)).ingest(args.paths, progress)
-    bar.close()
+    try:
+        report = Indexer(index_dir(args)).ingest(args.paths, progress)
+    finally:
+        bar.close()  # an error is then said on a line of its own
     status = {"added": "thêm mới", "replaced": "cập nhật", "unchanged": "không đổi"}
     for f in report.files:
         if f.status == "error":
