@@ -485,7 +485,7 @@ def build_app(assistant: Assistant, preload: bool = True):
         ask_in = [question, store, k, f_docs, f_issuer, f_year]
         ask_btn.click(ask, ask_in, outs, api_name="ask").then(lambda: "", outputs=question, api_name=False)
         question.submit(ask, ask_in, outs, api_name=False).then(lambda: "", outputs=question, api_name=False)
-        cite_key.input(open_citation, [cite_key, store], [sources, context], api_name=False, queue=False)
+        cite_key.change(open_citation, [cite_key, store], [sources, context], api_name=False, queue=False)
         cleared = [chat, sources, context, store, last_feedback, fb_status, fb_text]
         clear_btn.click(clear, store, cleared, api_name=False)
         chat.clear(clear, store, cleared, api_name=False)
