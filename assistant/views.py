@@ -177,6 +177,24 @@ def unlinkify(text: str) -> str:
     return re.sub(r"\[\[(\d+)\]\]\(#cite-[\w-]*?\d+\)", r"[\1]", text)
 
 
+def quote_html(quote: str, limit: int = 400) -> str:
+    """A quote rendered on its own: it may start or end inside bold text or a table, so an
+    unpaired emphasis marker is dropped rather than shown, and table rows read as cells."""
+    q = quote if len(quote) <= limit else quote[:limit - 1] + "…"
+    for marker, pattern in (("**", r"\*\*"), ("__", r"__")):
+        if q.count(marker) % 2:
+            q = re.sub(pattern, "", q)
+    if len(re.findall(r"(?<!\*)\*(?!\*)", q)) % 2:
+        q = re.sub(r"(?<!\*)\*(?!\*)", "", q)
+    lines = []
+    for line in q.split("\n"):
+        if line.strip().startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            line = "" if all(set(c) <= set("-: ") for c in cells) else " · ".join(c for c in cells if c)
+        lines.append(line)
+    return render_markdown("\n".join(lines))
+
+
 def _relevance(rank: int, total: int) -> str:
     """A rank as a short bar: officials compare passages, they do not read scores."""
     full = max(1, round(5 * (total - rank + 1) / max(total, 1)))
@@ -202,7 +220,7 @@ def sources_html(record: dict, selected: int | None = None) -> str:
             f'<li{sel}><a href="#cite-{aid}-{c["n"]}">[{c["n"]}]</a> '
             f'<span class="tracuu-doc" title="{html.escape(c["doc"])}">{html.escape(short(c.get("label") or c["doc"]))}</span>'
             f', mục {html.escape(c.get("section") or "mở đầu")} {bar}'
-            f'<div class="tracuu-quote">{render_markdown(c["quote"][:400] + ("…" if len(c["quote"]) > 400 else ""))}</div></li>')
+            f'<div class="tracuu-quote">{quote_html(c["quote"])}</div></li>')
     return (f'<div class="tracuu-sources"><p class="tracuu-q">«{q}»</p><p><strong>{head}</strong></p>'
             f'<ol>{"".join(items)}</ol></div>')
 

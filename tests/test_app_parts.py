@@ -298,3 +298,17 @@ def test_linkify_marks_only_real_citations():
     s = linkify("A [1] và B [2]; [9] không phải trích dẫn.", {1, 2}, "a1b2")
     assert s == "A [[1]](#cite-a1b2-1) và B [[2]](#cite-a1b2-2); [9] không phải trích dẫn."
     assert unlinkify(s) == "A [1] và B [2]; [9] không phải trích dẫn."
+
+
+def test_quotes_cut_inside_markdown_show_no_markers():
+    import re
+
+    from assistant.views import quote_html
+
+    for quote, words in (("Cơ quan chủ trì:** Sở A.", "Cơ quan chủ trì: Sở A."),
+                         ("*Quý II/2025", "Quý II/2025"),
+                         ("| Kiểm tra **đê điều** | Quý I/2025 |", "Kiểm tra đê điều · Quý I/2025")):
+        out = quote_html(quote)
+        visible = re.sub(r"<[^>]+>", "", out)
+        assert "*" not in visible and "|" not in visible and visible.split() == words.split(), out
+    assert "<strong>đê điều</strong>" in quote_html("| Kiểm tra **đê điều** | Quý I/2025 |")
