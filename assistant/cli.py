@@ -196,9 +196,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _print_answer(ans, labels: dict[str, str]) -> None:
+    from assistant.views import name_documents
     from ingest.normalize import display
 
-    say(ans.text)
+    say(name_documents(ans.text, labels))
     if ans.citations:
         say("\nNguồn:")
         for c in ans.citations:
