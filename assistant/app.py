@@ -11,10 +11,14 @@ deletes show without a restart; writes go through one queue slot (and the index'
 so they never interleave."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import sys
 import tempfile
 import threading
+import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -530,6 +534,17 @@ def launch(app, host: str = "127.0.0.1", port: int = 7860, auth: list[tuple[str,
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, llm: str | None = None,
           auth: list[tuple[str, str]] | None = None) -> None:
+    """Serve until Ctrl-C, which closes the server and reaches the caller as KeyboardInterrupt
+    (Gradio's own messages are English: they are kept quiet and said here in Vietnamese)."""
     assistant = Assistant(index_dir, llm=llm)
     assistant.searcher.snapshot()  # fail early with a clear message when there is no index
-    launch(build_app(assistant), host, port, auth)
+    app = build_app(assistant)
+    launch(app, host, port, auth, block=False, quiet=True)
+    print(f"tracuu: ứng dụng chạy ở http://{host}:{port} (đang tải mô hình; Ctrl-C để dừng)", file=sys.stderr,
+          flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    finally:
+        with contextlib.redirect_stdout(io.StringIO()):  # "Closing server running on port…"
+            app.close()

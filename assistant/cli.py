@@ -336,7 +336,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     f"{args.port + 1}")
     from assistant.app import serve
 
-    say(f"tracuu: đang tải mô hình và chỉ mục; ứng dụng ở http://{args.host}:{args.port}", file=sys.stderr)
     try:
         serve(index_dir(args), host=args.host, port=args.port, llm=args.llm, auth=auth)
     except OSError as exc:

@@ -140,7 +140,7 @@ def test_serve_refuses_a_public_host_without_login(tmp_path):
     assert "--host 0.0.0.0 is reachable from other machines" in r.stderr and "--no-auth" in r.stderr
     r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0",
                         "--no-auth"], capture_output=True, text=True, env=env, timeout=120)
-    assert r.returncode == 2 and "no index at" in r.stderr  # past the login check: stops at the empty index
+    assert r.returncode == 2 and "chưa có chỉ mục" in r.stderr  # past the login check: stops at the empty index
 
 
 # --- filters and views --------------------------------------------------------------------

@@ -202,3 +202,29 @@ def test_feedback_export_writes_gold_lines(cli_index, tmp_path):
     assert line["question"] == FLAGSHIP and line["doc"] == TAY_NINH and line["rating"] == "down"
     assert line["comment"] == "thiếu Đài Phát thanh"
     assert (cli_index / "feedback.sqlite").is_file() and not list(cli_index.glob("gen-*/feedback.sqlite"))
+
+
+def test_ctrl_c_stops_serve_with_one_line(cli_index):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "eval.cli", "serve", "--index", str(cli_index), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 300
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+            break
+        except OSError:
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()
+            time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and out.strip() == ""
+    assert err.strip().splitlines()[-1] == "tracuu: đã dừng (Ctrl-C)" and f"http://127.0.0.1:{port}" in err
