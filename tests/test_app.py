@@ -271,3 +271,42 @@ def test_login_required_when_configured(assistant):
         assert "Đài Phát thanh và Truyền hình Tây Ninh" in content(history[-1])
     finally:
         app.close()
+
+
+def test_model_loads_at_start_up_and_the_page_says_so(assistant):
+    """Until the start-up warm-up is done the page says "Đang tải mô hình…", and a question
+    asked meanwhile says so too, then is answered once the model is ready."""
+    import threading
+    import time
+
+    from gradio_client import Client
+
+    from assistant.app import LOADING
+
+    gate = threading.Event()
+
+    class SlowStart:  # the real assistant, whose warm-up question waits for the gate
+        searcher = assistant.searcher
+
+        def ask(self, *a, **k):
+            gate.wait(120)
+            return assistant.ask(*a, **k)
+
+        def stream(self, *a, **k):
+            return assistant.stream(*a, **k)
+
+    app, url = _serve(SlowStart())
+    try:
+        status = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "status")
+        assert status.value == LOADING and "Đang tải mô hình" in LOADING
+        job = Client(url, verbose=False).submit(FLAGSHIP, None, 10, api_name="/ask")
+        deadline = time.time() + 120
+        while not any(o[0] and content(o[0][-1]) == LOADING for o in job.outputs()):
+            assert time.time() < deadline and not job.done()
+            time.sleep(0.2)
+        gate.set()
+        history, *_ = job.result()
+        assert "Đài Phát thanh và Truyền hình Tây Ninh" in content(history[-1])
+    finally:
+        gate.set()
+        app.close()
