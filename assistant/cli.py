@@ -375,6 +375,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
 
     from index.embed import ModelUnavailable
     from index.search import EmptyIndexError
+    from index.store import OutdatedIndexError
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `tracuu obligations | head` ends quietly
     args = parser.parse_args(argv)
@@ -387,6 +388,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     except EmptyIndexError:
         where = index_dir(args) if hasattr(args, "index") else default_index_dir()
         return fail(f"chưa có chỉ mục ở {where}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
+    except OutdatedIndexError as exc:
+        return fail(str(exc))
     except ModelUnavailable as exc:
         return fail(f"{exc} (chạy lại scripts/setup, hoặc python -m index.e5convert)")
     except sqlite3.Error as exc:
