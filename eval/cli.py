@@ -21,7 +21,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(format_side_by_side(report, langchain_answers(args.gold, assistant)))
     if args.out:
         write_report(report, args.out)
-        print(f"\nper-item results -> {args.out}")
+        print(f"\nkết quả từng câu -> {args.out}")
     return 0
 
 
@@ -32,7 +32,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         out = run_bench(args.bench, args.limit, args.shared, args.cache, langchain=not args.no_langchain,
                         fusion=args.fusion, alpha=args.alpha)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"tracuu: lỗi: {exc}", file=sys.stderr)
         return 2
     if args.out:
         for path in write_reports(out, args.out):
@@ -42,30 +42,30 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p, sub = build_parser()
-    e = sub.add_parser("eval", help="evaluate on a gold set (JSONL)")
-    e.add_argument("gold", type=Path)
+    e = sub.add_parser("eval", help="đánh giá trên bộ câu hỏi chuẩn (JSONL)")
+    e.add_argument("gold", type=Path, metavar="GOLD.jsonl", help="bộ câu hỏi chuẩn")
     _index_arg(e)
-    e.add_argument("--out", type=Path, default=None, help="write per-item results as JSON")
-    e.add_argument("-k", type=int, default=10)
+    e.add_argument("--out", type=Path, default=None, help="ghi kết quả từng câu ra tệp JSON")
+    e.add_argument("-k", type=int, default=10, help="số đoạn tìm kiếm (mặc định 10)")
     e.add_argument("--vs-langchain", action="store_true",
-                   help="also answer with the plain LangChain RAG (its top passage) and print both")
+                   help="trả lời thêm bằng RAG LangChain thuần (đoạn đầu tiên) và in cả hai")
     _llm_arg(e)
     e.set_defaults(func=cmd_eval)
 
-    b = sub.add_parser("bench", help="benchmarks: `bench retrieval` compares retrieval systems")
-    bsub = b.add_subparsers(dest="what", required=True)
-    r = bsub.add_parser("retrieval", help="Recall@1/5/10, MRR@10, nDCG@10, latency on dev and public benchmarks")
-    r.add_argument("--bench", choices=("alqac25", "viquad1", "dev", "all"), default="all")
-    r.add_argument("--limit", type=int, default=None, help="first N queries of each set")
+    b = sub.add_parser("bench", help="đo chuẩn: `bench retrieval` so sánh các hệ tìm kiếm")
+    bsub = b.add_subparsers(dest="what", required=True, title="lệnh", metavar="LỆNH")
+    r = bsub.add_parser("retrieval", help="Recall@1/5/10, MRR@10, nDCG@10, độ trễ trên tập dev và các bộ chuẩn công khai")
+    r.add_argument("--bench", choices=("alqac25", "viquad1", "dev", "all"), default="all", help="bộ đo chuẩn")
+    r.add_argument("--limit", type=int, default=None, help="N câu đầu của mỗi bộ")
     r.add_argument("--shared", type=Path, default=None,
-                   help="folder with bench/ and eval/ (default $TRACUU_SHARED or ../shared)")
+                   help="thư mục chứa bench/ và eval/ (mặc định $TRACUU_SHARED hoặc ../shared)")
     r.add_argument("--cache", type=Path, default=None,
-                   help="where benchmark vectors and indexes are kept (default $TRACUU_CACHE or ~/.cache/tracuu/bench)")
-    r.add_argument("--fusion", choices=("rrf", "weighted"), default=None, help="tracuu's default fusion")
-    r.add_argument("--alpha", type=float, default=None, help="dense weight in weighted fusion")
-    r.add_argument("--no-langchain", action="store_true", help="skip the LangChain baseline")
+                   help="nơi giữ vector và chỉ mục đo chuẩn (mặc định $TRACUU_CACHE hoặc ~/.cache/tracuu/bench)")
+    r.add_argument("--fusion", choices=("rrf", "weighted"), default=None, help="cách hợp nhất mặc định của tracuu")
+    r.add_argument("--alpha", type=float, default=None, help="trọng số kênh vector khi hợp nhất có trọng số")
+    r.add_argument("--no-langchain", action="store_true", help="bỏ qua mốc so sánh LangChain")
     r.add_argument("--out", type=Path, default=Path("eval/reports"),
-                   help="folder for retrieval.md/.json/.png (default eval/reports)")
+                   help="thư mục cho retrieval.md/.json/.png (mặc định eval/reports)")
     r.set_defaults(func=cmd_bench)
     return p
 

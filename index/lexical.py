@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import threading
 from collections import Counter
 from functools import lru_cache
@@ -35,8 +36,16 @@ def _word_tokenize():
     # underthesea loads its model on the first call into a global: two threads making that
     # first call at once saw it half loaded ('NoneType' object has no attribute 'process')
     with _LOAD:
-        from underthesea import word_tokenize  # offline: its CRF model ships in the wheel
-
+        # underthesea's __init__ imports its optional translator, which pulls in torch and
+        # transformers (seconds of a cold start) that tokenizing never uses: hide it for this import
+        hidden = "underthesea" not in sys.modules and "underthesea.pipeline.translate" not in sys.modules
+        if hidden:
+            sys.modules["underthesea.pipeline.translate"] = None  # type: ignore[assignment]
+        try:
+            from underthesea import word_tokenize  # offline: its CRF model ships in the wheel
+        finally:
+            if hidden:
+                sys.modules.pop("underthesea.pipeline.translate", None)
         word_tokenize("khởi động")
     return word_tokenize
 

@@ -140,7 +140,7 @@ def test_serve_refuses_a_public_host_without_login(tmp_path):
     assert "--host 0.0.0.0 is reachable from other machines" in r.stderr and "--no-auth" in r.stderr
     r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0",
                         "--no-auth"], capture_output=True, text=True, env=env, timeout=120)
-    assert r.returncode == 2 and "no index at" in r.stderr  # past the login check: stops at the empty index
+    assert r.returncode == 2 and "chưa có chỉ mục" in r.stderr  # past the login check: stops at the empty index
 
 
 # --- filters and views --------------------------------------------------------------------
@@ -171,18 +171,97 @@ def test_question_filters_prefer_header_metadata():
     assert question_filters(docs, header, None, year="2023") == {"docs": ["b.txt"]}
 
 
-def test_document_table_tolerates_extra_and_missing_metadata():
+def test_document_table_shows_documents_not_files():
     from assistant.views import document_table
 
     headers, rows = document_table([
         {"name": "a.txt", "title": "KẾ HOẠCH", "chunks": 3, "sha256": "x", "so_hieu": "12/KH-UBND",
-         "loai": "Kế hoạch", "ghi_chu": ["bản sao", "mật"], "noi_nhan": None, "text": "long"},
-        {"name": "b.txt", "chunks": 1}])
-    assert headers[:3] == ["Tệp", "Số hiệu", "Loại"] and headers[-2:] == ["Tiêu đề", "ghi_chu"]
-    assert "sha256" not in headers and "text" not in headers and "Cơ quan ban hành" not in headers  # no one has it
-    assert "Nơi nhận" not in headers  # None everywhere
-    assert rows[0][:3] == ["a.txt", "12/KH-UBND", "Kế hoạch"] and rows[0][-2:] == ["KẾ HOẠCH", "bản sao; mật"]
-    assert rows[1][1] == "" and rows[1][0] == "b.txt"
+         "loai": "Kế hoạch", "trich_yeu": "phòng chống bão năm 2025", "ghi_chu": ["bản sao"], "noi_nhan": None,
+         "spans": {"so_hieu": [0, 9]}, "text": "long"},
+        {"name": "b_8cf6ccb46031413.txt", "chunks": 1}])
+    assert headers[:2] == ["Văn bản", "Loại"]
+    for internal in ("Tệp", "Số đoạn", "sha256", "text", "spans", "ghi_chu", "Cơ quan ban hành", "Nơi nhận"):
+        assert internal not in headers  # internal, or no document states it
+    assert rows[0][:2] == ["12/KH-UBND — Phòng chống bão năm 2025", "Kế hoạch"]
+    assert rows[1][0] == "b_8cf6ccb46031413.txt" and rows[1][1] == ""  # neither số hiệu nor trích yếu: the file
+
+
+def test_document_labels_are_number_and_summary_and_unique():
+    from assistant.views import doc_label, doc_labels, name_documents
+
+    assert doc_label({"so_hieu": "144-KH/ĐUK", "trich_yeu": "công tác thông tin đối ngoại"}, "x.txt") == \
+        "144-KH/ĐUK — Công tác thông tin đối ngoại"
+    assert doc_label({"loai": "Kế hoạch", "trich_yeu": "Công tác A", "so_hieu": None}, "x.txt") == "Kế hoạch — Công tác A"
+    assert doc_label({"so_hieu": "None", "title": "KẾ HOẠCH B"}, "x.txt") == "KẾ HOẠCH B"
+    assert doc_label({}, "x.txt") == "x.txt"
+    labels = doc_labels([{"name": "a.txt", "loai": "Kế hoạch", "trich_yeu": "A", "co_quan_ban_hanh": "Sở X"},
+                         {"name": "b.txt", "loai": "Kế hoạch", "trich_yeu": "A", "co_quan_ban_hanh": "Sở Y"}])
+    assert labels == {"a.txt": "Kế hoạch — A (Sở X)", "b.txt": "Kế hoạch — A (Sở Y)"}
+    text = "Theo KẾ HOẠCH A (a.txt):\n- a.txt, mục I"
+    assert name_documents(text, {"a.txt": "12/KH — A"}) == "Theo KẾ HOẠCH A (12/KH):\n- 12/KH — A, mục I"
+    assert name_documents(text, {"a.txt": "Kế hoạch — A"}) == "Theo KẾ HOẠCH A:\n- Kế hoạch — A, mục I"
+
+
+def test_passages_render_markdown_and_highlight_exactly_the_span():
+    import re
+
+    from assistant.views import passage_html, render_marked
+
+    text = ("#### II. NHIỆM VỤ\n**Cơ quan chủ trì:** Sở *Nội vụ*.\n- Thời hạn: Quý II.\n\n"
+            "| Nhiệm vụ | Chủ trì |\n|---|---|\n| Tập huấn **cán bộ** | Sở A |\n")
+    for quote in ("**Cơ quan chủ trì:** Sở *Nội vụ*.", "Tập huấn **cán bộ** | Sở A", "#### II. NHIỆM VỤ",
+                  "- Thời hạn: Quý II."):
+        start = text.index(quote)
+        html_out = render_marked(text, start, start + len(quote))
+        visible = re.sub(r"<[^>]+>", "", html_out)
+        assert "**" not in visible and "####" not in visible and "*Nội" not in visible  # markers rendered away
+        marked = " ".join(re.findall(r"<mark[^>]*>(.*?)</mark>", html_out, re.S))
+        plain = re.sub(r"<[^>]+>", "", marked)
+        assert re.sub(r"\s", "", plain) == re.sub(r"[*#|\s]", "", quote), (quote, html_out)
+        assert html_out.count("<mark") == html_out.count("</mark>")
+    assert "<table>" in render_marked(text, 0, 4) and "<strong>" in render_marked(text, 0, 4)
+    page = passage_html("x" * 2000 + "\nDòng trích dẫn.\n" + "y" * 2000, "12/KH — A", "I", ("I. A",), 2001, 2016,
+                        tooltip="a_f8cf6ccb4603.txt")
+    assert 'title="a_f8cf6ccb4603.txt"' in page and ">12/KH — A<" in page
+    assert "<script" not in passage_html("<script>alert(1)</script>", "A", "", (), 0, 8)
+
+
+def test_sources_show_labels_ranks_and_no_scores_or_offsets():
+    from assistant.views import sources_html
+
+    cite = {"n": 1, "doc": "002_f8cf6ccb46031413.txt", "label": "Kế hoạch — Công tác A", "section": "II.7.a",
+            "quote": "Cơ quan chủ trì: **Báo Tây Ninh**.", "start": 3088, "end": 4223, "breadcrumb": []}
+    out = sources_html({"id": "abc", "question": "Ai?", "citations": [cite], "refused": False})
+    visible = __import__("re").sub(r"<[^>]+>", "", out)
+    assert "Kế hoạch — Công tác A" in visible and "II.7.a" in visible and "<strong>Báo Tây Ninh</strong>" in out
+    assert "002_f8cf6ccb46031413.txt" not in visible and "3088" not in out and "**" not in visible
+    assert 'href="#cite-abc-1"' in out and 'title="002_f8cf6ccb46031413.txt"' in out
+    refused = sources_html({"id": "r", "question": "?", "refused": True, "citations": [cite, dict(cite, n=2)]})
+    assert "Các đoạn gần nhất" in refused and "hạng 1/2" in refused
+
+
+def test_feedback_store_keeps_rows_outside_generations_and_exports_gold(tmp_path):
+    import json
+
+    from assistant.feedback import FeedbackStore
+    from eval.gold import load_gold
+
+    store = FeedbackStore(tmp_path)
+    cites = [{"n": 1, "doc": "a.txt", "label": "X", "section": "I", "quote": "Sở A chủ trì.", "start": 5, "end": 18}]
+    up = store.record("Ai chủ trì?", "Sở A [1]", cites, 1, user="canbo", generation="gen-000003", intent="lead")
+    down = store.record("Giá vé?", "Không tìm thấy…", [], -1, refused=True, generation="gen-000003")
+    assert store.comment(down, "Câu này có trong văn bản B")
+    assert (tmp_path / "feedback.sqlite").is_file()
+    rows = FeedbackStore(tmp_path).rows()  # a new store object: the rows are on disk
+    assert [(r.id, r.rating, r.user) for r in rows] == [(up, 1, "canbo"), (down, -1, None)]
+    assert rows[0].citations == [{k: v for k, v in cites[0].items() if k != "label"}]
+    lines = [json.loads(x) for x in store.gold_lines("down")]
+    assert len(lines) == 1 and lines[0]["type"] == "unanswerable" and lines[0]["comment"] == "Câu này có trong văn bản B"
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(store.gold_lines()), encoding="utf-8")
+    items = load_gold(gold)  # the export loads as a gold set
+    assert [i.question for i in items] == ["Ai chủ trì?", "Giá vé?"] and items[0].docs == ("a.txt",)
+    assert items[0].quotes == ("Sở A chủ trì.",) and not items[1].answerable
 
 
 def test_obligation_filters_and_exports(assistant, tmp_path):
@@ -205,15 +284,31 @@ def test_obligation_filters_and_exports(assistant, tmp_path):
     words = filter_rows(rows, ObligationFilter(text="tuyen truyen"))  # without diacritics
     assert words and all("tuyen truyen" in strip(o.doc + o.section + o.task + " " + " ".join(o.lead + o.partners)) for o in words)
     assert len(words) < len(rows)
-    csv_text = export_csv(full, tmp_path / "x.csv").read_text(encoding="utf-8-sig")
-    assert csv_text.count("\n") == len(full) + 1
-    ws = load_workbook(export_xlsx(full, tmp_path / "x.xlsx")).active
-    assert ws.max_row == len(full) + 1 and ws["A1"].value == "Văn bản" and ws["A2"].value == full[0].doc
+    labels = {o.doc: "Kế hoạch — " + o.doc.upper() for o in rows}
+    csv_text = export_csv(full, tmp_path / "x.csv", labels).read_text(encoding="utf-8-sig")
+    assert csv_text.count("\n") == len(full) + 1 and "Vị trí" not in csv_text and full[0].doc not in csv_text
+    ws = load_workbook(export_xlsx(full, tmp_path / "x.xlsx", labels)).active
+    assert ws.max_row == len(full) + 1 and ws["A1"].value == "Văn bản" and ws["A2"].value == labels[full[0].doc]
+    assert [c.value for c in ws[1]] == ["Văn bản", "Mục", "Nhiệm vụ", "Chủ trì", "Phối hợp", "Thời hạn"]
 
 
 def test_linkify_marks_only_real_citations():
     from assistant.views import linkify, unlinkify
 
-    s = linkify("A [1] và B [2]; [9] không phải trích dẫn.", {1, 2})
-    assert s == "A [[1]](#cite-1) và B [[2]](#cite-2); [9] không phải trích dẫn."
+    s = linkify("A [1] và B [2]; [9] không phải trích dẫn.", {1, 2}, "a1b2")
+    assert s == "A [[1]](#cite-a1b2-1) và B [[2]](#cite-a1b2-2); [9] không phải trích dẫn."
     assert unlinkify(s) == "A [1] và B [2]; [9] không phải trích dẫn."
+
+
+def test_quotes_cut_inside_markdown_show_no_markers():
+    import re
+
+    from assistant.views import quote_html
+
+    for quote, words in (("Cơ quan chủ trì:** Sở A.", "Cơ quan chủ trì: Sở A."),
+                         ("*Quý II/2025", "Quý II/2025"),
+                         ("| Kiểm tra **đê điều** | Quý I/2025 |", "Kiểm tra đê điều · Quý I/2025")):
+        out = quote_html(quote)
+        visible = re.sub(r"<[^>]+>", "", out)
+        assert "*" not in visible and "|" not in visible and visible.split() == words.split(), out
+    assert "<strong>đê điều</strong>" in quote_html("| Kiểm tra **đê điều** | Quý I/2025 |")
