@@ -281,7 +281,7 @@ def test_cli_ingest_goes_on_past_bad_files_and_exits_with_their_count(originals,
     before = _state(index)
     assert main(["ingest", "--index", str(index), str(folder)]) == 2
     out, err = capsys.readouterr()
-    assert "unchanged kh.txt" in out and "1 không đổi, 2 lỗi" in out
+    assert "không đổi kh.txt" in out and "1 không đổi, 2 lỗi" in out
     assert f"LỖI    {folder / 'a_hong.pdf'}: " in err and f"LỖI    {folder / 'b_vo_hinh.txt'}: " in err
     assert f"BỎ QUA {folder / 'c_fifo.txt'}: skipped: not a regular file (a FIFO)" in err
     assert _state(index) == before
