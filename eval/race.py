@@ -41,17 +41,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _content(msg) -> str:
-    return "".join(p["text"] for p in msg["content"]) if isinstance(msg["content"], list) else msg["content"]
-
-
-def expected_answer(assistant, question: str) -> tuple[str, str | None]:
-    """What the app shows for ``question``: the answer text and its first citation's label."""
-    from assistant.views import citation_label, nearest_citations
+def expected_answer(assistant, question: str) -> tuple[str, tuple[str, str] | None]:
+    """What the app keeps of ``question``'s answer: its text and its first citation (document,
+    quote)."""
+    from assistant.views import nearest_citations
 
     ans = assistant.ask(question)
     cites = ans.citations or nearest_citations(ans)
-    return ans.text, citation_label(cites[0]) if cites else None
+    return ans.text, (cites[0].doc, cites[0].quote) if cites else None
 
 
 def run(index_with_extra: Path, extra: Path, questions: list[str], clients: int = 20, total: int = 200,
@@ -63,7 +60,6 @@ def run(index_with_extra: Path, extra: Path, questions: list[str], clients: int 
     from assistant.app import build_app, launch
     from assistant.service import Assistant
     from assistant.uploads import safe_name
-    from assistant.views import unlinkify
     from index.indexer import Indexer
 
     assert safe_name(extra.name) == extra.name, "the extra file's name must be stored as is"
@@ -114,13 +110,15 @@ def run(index_with_extra: Path, extra: Path, questions: list[str], clients: int 
             local.client = Client(url, verbose=False)
         t0 = time.perf_counter()
         try:
-            history, _sources, _context, pick = local.client.predict(q, [], 10, api_name="/ask")
+            _history, _sources, _context, store = local.client.predict(q, None, 10, api_name="/ask")
         except Exception as exc:
             with lock:
                 report.errors.append(f"{q}: {type(exc).__name__}: {exc}")
             return
         seconds = time.perf_counter() - t0
-        got = (unlinkify(_content(history[-1])), (pick or {}).get("value"))
+        (record,) = store["answers"].values()
+        first = record["citations"][0] if record["citations"] else None
+        got = (record["text"], (first["doc"], first["quote"]) if first else None)
         with lock:
             latencies.append(seconds)
             states_matched = [s for s in expected if expected[s][q] == got]
