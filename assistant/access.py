@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from ingest.oserror import os_reason
+
 LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -25,7 +27,7 @@ def is_local(host: str) -> bool:
 def parse_pair(spec: str, where: str = "--auth") -> tuple[str, str]:
     user, sep, password = spec.partition(":")
     if not sep or not user.strip() or not password:
-        raise AccessError(f"{where}: expected 'user:password', got {spec!r}")
+        raise AccessError(f"{where}: cần dạng 'tên:mật_khẩu', nhận được {spec!r}")
     return user.strip(), password
 
 
@@ -34,11 +36,11 @@ def read_auth_file(path: Path) -> list[tuple[str, str]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise AccessError(f"--auth-file {path}: cannot read ({exc.strerror})") from exc
+        raise AccessError(f"--auth-file {path}: {os_reason(exc)}") from exc
     pairs = [parse_pair(line.strip(), f"{path}:{i}") for i, line in enumerate(lines, 1)
              if line.strip() and not line.lstrip().startswith("#")]
     if not pairs:
-        raise AccessError(f"--auth-file {path}: no 'user:password' line")
+        raise AccessError(f"--auth-file {path}: không có dòng 'tên:mật_khẩu' nào")
     return pairs
 
 
@@ -46,7 +48,7 @@ def resolve(host: str, auth: str | None = None, auth_file: Path | None = None,
             no_auth: bool = False) -> list[tuple[str, str]] | None:
     """The logins ``launch`` should require, or None for an open app."""
     if no_auth and (auth or auth_file):
-        raise AccessError("--no-auth cannot be combined with --auth or --auth-file")
+        raise AccessError("không dùng --no-auth cùng với --auth hoặc --auth-file")
     pairs: list[tuple[str, str]] = []
     if auth:
         pairs.append(parse_pair(auth))
@@ -56,8 +58,8 @@ def resolve(host: str, auth: str | None = None, auth_file: Path | None = None,
         return pairs
     if is_local(host) or no_auth:
         return None
-    raise AccessError(f"--host {host} is reachable from other machines: give --auth user:password or "
-                      "--auth-file FILE, or --no-auth to serve it without login on purpose")
+    raise AccessError(f"--host {host} cho phép máy khác truy cập: hãy thêm --auth tên:mật_khẩu hoặc "
+                      "--auth-file TỆP, hoặc --no-auth nếu cố ý mở ứng dụng không cần đăng nhập")
 
 
 class LoginThrottle:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from index.store import default_index_dir
+from ingest.oserror import os_reason
 
 # ANSI/VT escape sequences (CSI, OSC, two-byte ESC forms), then every other C0/C1 control
 # character but newline and tab: a document's text must not move the cursor or retitle the
@@ -396,7 +397,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
         return fail(f"không đọc được chỉ mục {index_dir(args) if hasattr(args, 'index') else ''}: {exc}")
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        return fail(f"lỗi tệp{where}: {exc.strerror or exc}")
+        return fail(f"lỗi tệp{where}: {os_reason(exc)}")
     except Exception as exc:  # noqa: BLE001 - one line for the user; TRACUU_DEBUG=1 shows the traceback
         if os.environ.get("TRACUU_DEBUG"):
             raise

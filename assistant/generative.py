@@ -50,10 +50,10 @@ class LLMSpec:
     def parse(cls, spec: str) -> "LLMSpec":
         provider, sep, rest = spec.partition(":")
         if not sep or provider not in ("openai", "ollama", "llamacpp") or not rest:
-            raise ValueError(f"bad LLM spec {spec!r}: use openai:MODEL@URL, ollama:MODEL[@URL] or llamacpp:PATH.gguf")
+            raise ValueError(f"--llm {spec!r} không hợp lệ: dùng openai:MODEL@URL, ollama:MODEL[@URL] hoặc llamacpp:PATH.gguf")
         model, _, url = rest.partition("@") if provider != "llamacpp" else (rest, "", "")
         if provider == "openai" and not url:
-            raise ValueError(f"bad LLM spec {spec!r}: an OpenAI-compatible server needs @URL")
+            raise ValueError(f"--llm {spec!r} không hợp lệ: máy chủ tương thích OpenAI cần @URL")
         return cls(provider, model, url or None)
 
 
@@ -76,8 +76,8 @@ def make_chat_model(spec: LLMSpec, max_tokens: int = 400, timeout: float = 120.0
         return ChatLlamaCpp(model_path=spec.model, temperature=0, max_tokens=max_tokens, n_ctx=8192,
                             n_threads=max(1, min(2, os.cpu_count() or 1)), verbose=False)
     except ImportError as exc:
-        raise LLMUnavailable(f"the {spec.provider} integration is not installed ({exc.name}); "
-                             "install tracuu[llm]") from exc
+        raise LLMUnavailable(f"chưa cài phần tích hợp {spec.provider} ({exc.name}); "
+                             "hãy cài tracuu[llm]") from exc
 
 
 @dataclass

@@ -59,7 +59,7 @@ def stored_path(index_dir: Path, name: str) -> Path:
     root = upload_dir(index_dir).resolve()
     p = (root / safe_name(name)).resolve()
     if p.parent != root:
-        raise ValueError(f"{name}: not a file name inside the upload folder")
+        raise ValueError(f"{name}: không phải tên tệp trong thư mục tải lên")
     return p
 
 

@@ -51,14 +51,14 @@ class Query:
 
 def _jsonl(path: Path) -> list[dict]:
     if not path.exists():
-        raise FileNotFoundError(f"{path}: benchmark file not found (set --shared or $TRACUU_SHARED)")
+        raise FileNotFoundError(f"{path}: không tìm thấy tệp dữ liệu benchmark (đặt --shared hoặc $TRACUU_SHARED)")
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not JSON ({exc})") from exc
+                raise ValueError(f"{path}:{n}: không phải JSON ({exc})") from exc
     return out
 
 

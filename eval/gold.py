@@ -38,7 +38,7 @@ def load_gold(path: Path) -> list[GoldItem]:
             items.append(GoldItem(d["id"], d["question"], d["type"], _tuple(d.get("doc")),
                                   _tuple(d.get("gold_quote")), _tuple(d.get("answer_keywords"))))
         except (json.JSONDecodeError, KeyError) as exc:
-            raise ValueError(f"{path}:{n}: not a gold item ({exc})") from exc
+            raise ValueError(f"{path}:{n}: không phải một câu hỏi mẫu hợp lệ ({exc})") from exc
     return items
 
 

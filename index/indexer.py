@@ -57,7 +57,7 @@ class Indexer:
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
         found = walk([Path(p) for p in paths])
-        report.files.extend(FileResult(str(p), "skipped", error=f"{p}: skipped: {why}") for p, why in found.skipped)
+        report.files.extend(FileResult(str(p), "skipped", error=f"{p}: {why}") for p, why in found.skipped)
         files = found.files
         with writer_lock(self.index_dir):
             known = self._known()
@@ -66,7 +66,7 @@ class Indexer:
                 if progress:
                     progress(i, len(files), path.name)
                 if not path.exists():
-                    report.files.append(FileResult(str(path), "error", error=f"{path}: no such file"))
+                    report.files.append(FileResult(str(path), "error", error=f"{path}: không tìm thấy tệp"))
                     continue
                 try:
                     doc = load_document(path)
@@ -74,7 +74,7 @@ class Indexer:
                     report.files.append(FileResult(str(path), "error", error=str(exc)))
                     continue
                 except Exception as exc:  # one file's failure is its own, never the batch's
-                    report.files.append(FileResult(str(path), "error", error=f"{path}: cannot ingest "
+                    report.files.append(FileResult(str(path), "error", error=f"{path}: không nạp được "
                                                    f"({type(exc).__name__}: {str(exc)[:200]})"))
                     continue
                 if known.get(doc.name) == doc.sha256:

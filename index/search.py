@@ -111,7 +111,7 @@ class Searcher:
         for attempt in range(3):
             gen = current_generation(self.index_dir)
             if gen is None:
-                raise EmptyIndexError(f"no index at {self.index_dir}: run 'tracuu ingest PATH' first")
+                raise EmptyIndexError(f"chưa có chỉ mục ở {self.index_dir}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
             with self._lock:
                 if self._snap is not None and self._snap.generation == gen.name:
                     return self._snap
@@ -137,9 +137,9 @@ class Searcher:
         con = connect(gen / "store.sqlite", readonly=True)
         try:
             if schema_version(con) < SCHEMA_VERSION:
-                raise OutdatedIndexError(f"the index at {gen.parent} was built by an older tracuu (schema "
-                                         f"{schema_version(con)}, this version needs {SCHEMA_VERSION}): "
-                                         "run 'tracuu ingest' on its files again to upgrade it")
+                raise OutdatedIndexError(f"chỉ mục ở {gen.parent} được tạo bởi phiên bản tracuu cũ hơn (lược đồ "
+                                         f"{schema_version(con)}, phiên bản này cần {SCHEMA_VERSION}): "
+                                         "chạy lại 'tracuu ingest' trên các tệp của nó để nâng cấp")
             obligations, cited = load_obligations(con), load_citations(con)
             rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             docs = con.execute("SELECT name, title, text FROM documents").fetchall()

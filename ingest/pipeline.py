@@ -13,6 +13,7 @@ from ingest.layout import footnotes, reflow
 from ingest.metadata import document_title, extract_metadata
 from ingest.normalize import nfc
 from ingest.obligations import extract_obligations
+from ingest.oserror import os_reason
 from ingest.readers import file_kind, read_text, supported_extensions
 from ingest.structure import lines, parse_sections, title_of
 from ingest.types import Document, IngestError
@@ -39,7 +40,7 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.title = document_title(doc.meta) or doc.title  # the whole subject, not its first line
     doc.footnotes = footnotes(text)
     if not doc.chunks:
-        raise IngestError(str(path), "no text found in file")
+        raise IngestError(str(path), "không tìm thấy nội dung văn bản trong tệp")
     return doc
 
 
@@ -67,8 +68,8 @@ def walk(paths: list[Path]) -> Expanded:
             base = Path(dirpath)
             for d in dirnames:
                 if Path(d).suffix.lower() in exts or (base / d).is_symlink():
-                    found.append((base / d, "a folder, not a file" if not (base / d).is_symlink()
-                                  else "a link to a folder (not followed)"))
+                    found.append((base / d, "là thư mục, không phải tệp" if not (base / d).is_symlink()
+                                  else "liên kết tới một thư mục (không đi theo)"))
             for name in filenames:
                 if name.startswith(".") or Path(name).suffix.lower() not in exts:
                     continue
@@ -89,13 +90,13 @@ def _not_regular(path: Path, root: Path) -> str | None:
             try:
                 target = path.resolve(strict=True)
             except (OSError, RuntimeError):
-                return "a broken link"
+                return "liên kết hỏng (không trỏ tới tệp nào)"
             if not target.is_relative_to(root):
-                return "a link to a file outside the folder (not followed)"
+                return "liên kết tới một tệp nằm ngoài thư mục (không đi theo)"
             st = target.stat()
     except OSError as exc:
-        return f"cannot read it ({exc.strerror})"
-    return None if stat.S_ISREG(st.st_mode) else f"not a regular file ({file_kind(st.st_mode)})"
+        return os_reason(exc)
+    return None if stat.S_ISREG(st.st_mode) else f"không phải tệp thông thường ({file_kind(st.st_mode)})"
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

@@ -21,13 +21,13 @@ def problem(text: str) -> str | None:
     blank = sum(len(m) for m in _SPACE.findall(text))
     n = len(text) - blank
     if n <= 0:
-        return "no text found in file"
+        return "không tìm thấy nội dung văn bản trong tệp"
     bad = len(_BAD.findall(text))
     if bad / n > MAX_BAD:
-        return (f"not readable text: {100 * bad / n:.0f}% of its characters are control, invisible "
-                "(zero-width, bidi) or undecodable characters (a binary file, or the wrong encoding?)")
+        return (f"không phải văn bản đọc được: {100 * bad / n:.0f}% ký tự là ký tự điều khiển, ký tự ẩn "
+                "(độ rộng bằng 0, đổi chiều viết) hoặc không giải mã được (tệp nhị phân, hay sai bảng mã?)")
     long = sum(len(m) for m in _LONG.findall(text))
     if long / n > MAX_LONG:
-        return (f"not readable text: {100 * long / n:.0f}% of it is runs of 60+ characters without a space "
-                "(a binary file, or the wrong encoding?)")
+        return (f"không phải văn bản đọc được: {100 * long / n:.0f}% nội dung là các chuỗi từ 60 ký tự trở lên "
+                "không có dấu cách (tệp nhị phân, hay sai bảng mã?)")
     return None

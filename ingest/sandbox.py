@@ -71,14 +71,14 @@ def parse(path: Path, data: bytes) -> str:
     send.close()
     try:
         if not recv.poll(seconds):
-            raise IngestError(str(path), f"reading took longer than {seconds:.0f} s (limit; set "
-                              "TRACUU_PARSE_SECONDS to change it): a damaged or crafted file?")
+            raise IngestError(str(path), f"đọc tệp quá {seconds:.0f} giây (giới hạn; đặt "
+                              "TRACUU_PARSE_SECONDS để thay đổi): tệp bị hỏng hoặc bị cố ý làm sai?")
         try:
             kind, value = recv.recv()
         except (EOFError, OSError):
             proc.join(5)
-            raise IngestError(str(path), f"the reader crashed on this file (exit code {proc.exitcode}): "
-                              "damaged or crafted file") from None
+            raise IngestError(str(path), f"bộ đọc bị dừng đột ngột khi đọc tệp này (mã thoát {proc.exitcode}): "
+                              "tệp bị hỏng hoặc bị cố ý làm sai") from None
     finally:
         recv.close()
         if proc.is_alive():
@@ -98,16 +98,16 @@ def _work(conn, path_str: str, data: bytes, memory: int) -> None:
     except IngestError as exc:
         result = ("error", exc.reason)
     except RecursionError:
-        result = ("error", "the file nests its structure too deeply to read (damaged or crafted file)")
+        result = ("error", "cấu trúc của tệp lồng nhau quá sâu, không đọc được (tệp bị hỏng hoặc bị cố ý làm sai)")
     except MemoryError:
-        result = ("error", f"reading needs more than {memory // (1024 * 1024)} MB of memory "
-                           "(limit; set TRACUU_PARSE_MB to change it): a decompression bomb?")
+        result = ("error", f"đọc tệp cần hơn {memory // (1024 * 1024)} MB bộ nhớ "
+                           "(giới hạn; đặt TRACUU_PARSE_MB để thay đổi): có thể là tệp nén độc hại (bom giải nén)")
     except Exception as exc:  # any reader failure is this file's error, never the batch's
-        result = ("error", f"cannot read the file ({type(exc).__name__}: {str(exc)[:200]})")
+        result = ("error", f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:200]})")
     try:
         conn.send(result)
     except MemoryError:
-        conn.send(("error", "the text read from the file is too large to hand over"))
+        conn.send(("error", "văn bản đọc được từ tệp quá lớn, không chuyển về được"))
     conn.close()
 
 
@@ -122,8 +122,8 @@ def read_bounded(path: Path, data: bytes) -> str:
         check_pdf(data)
     text = run_reader(path, data)
     if len(text) > MAX_TEXT_CHARS:
-        raise IngestError(str(path), f"the file holds {len(text):,} characters of text (limit "
-                          f"{MAX_TEXT_CHARS:,}): not a plan or directive")
+        raise IngestError(str(path), f"tệp chứa {len(text):,} ký tự văn bản (giới hạn "
+                          f"{MAX_TEXT_CHARS:,}): không phải một kế hoạch hay chỉ thị")
     return text
 
 
@@ -135,18 +135,18 @@ def check_zip(data: bytes) -> None:
     except (zipfile.BadZipFile, ValueError, OSError):
         return  # the reader says what is wrong with it
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise IngestError("", f"the DOCX holds {len(infos)} parts (limit {MAX_ZIP_ENTRIES}): a crafted file?")
+        raise IngestError("", f"tệp DOCX có {len(infos)} thành phần (giới hạn {MAX_ZIP_ENTRIES}): tệp bị cố ý làm sai?")
     total = 0
     for info in infos:
         total += info.file_size
         if info.file_size > MAX_PART_MB << 20 or (
                 info.file_size > 1 << 20 and info.file_size > MAX_RATIO * max(1, info.compress_size)):
-            raise IngestError("", f"the DOCX part {info.filename} inflates to {info.file_size >> 20} MB from "
-                              f"{info.compress_size >> 10} KB (limits {MAX_PART_MB} MB, ratio {MAX_RATIO}): "
-                              "a decompression bomb?")
+            raise IngestError("", f"thành phần {info.filename} của tệp DOCX giải nén ra {info.file_size >> 20} MB từ "
+                              f"{info.compress_size >> 10} KB (giới hạn {MAX_PART_MB} MB, tỉ lệ {MAX_RATIO}): "
+                              "có thể là tệp nén độc hại (bom giải nén)")
     if total > MAX_ZIP_TOTAL_MB << 20:
-        raise IngestError("", f"the DOCX inflates to {total >> 20} MB (limit {MAX_ZIP_TOTAL_MB} MB): "
-                          "a decompression bomb?")
+        raise IngestError("", f"tệp DOCX giải nén ra {total >> 20} MB (giới hạn {MAX_ZIP_TOTAL_MB} MB): "
+                          "có thể là tệp nén độc hại (bom giải nén)")
 
 
 _STREAM = re.compile(rb"stream\r?\n")
@@ -173,22 +173,22 @@ def check_pdf(data: bytes) -> None:
         if flates and not _IMAGE.search(head):  # image streams are never decoded for text
             inflated += _inflated_size(data[m.end():end], flates)
             if inflated > MAX_PDF_INFLATED_MB << 20:
-                raise IngestError("", f"the PDF's streams inflate to more than {MAX_PDF_INFLATED_MB} MB: "
-                                  "a decompression bomb?")
+                raise IngestError("", f"các luồng dữ liệu của tệp PDF giải nén ra hơn {MAX_PDF_INFLATED_MB} MB: "
+                                  "có thể là tệp nén độc hại (bom giải nén)")
         pos = end + len(b"endstream")
     outside.append(data[pos:])
     syntax = b"".join(outside)
     pages = len(_PAGE.findall(syntax))
     if pages > MAX_PAGES:
-        raise IngestError("", f"the PDF has {pages} pages (limit {MAX_PAGES})")
+        raise IngestError("", f"tệp PDF có {pages} trang (giới hạn {MAX_PAGES})")
     depth = 0
     for tok in _NEST.finditer(syntax):
         t = tok.group()
         if t in (b"[", b"<<"):
             depth += 1
             if depth > MAX_DEPTH:
-                raise IngestError("", f"the PDF nests arrays or dictionaries more than {MAX_DEPTH} deep: "
-                                  "a damaged or crafted file?")
+                raise IngestError("", f"tệp PDF lồng mảng hoặc từ điển sâu hơn {MAX_DEPTH} tầng: "
+                                  "tệp bị hỏng hoặc bị cố ý làm sai?")
         elif t in (b"]", b">>"):
             depth = max(0, depth - 1)
 
@@ -203,6 +203,6 @@ def _inflated_size(raw: bytes, flates: int) -> int:
         except zlib.error:
             return len(raw)  # not valid Flate data: pypdf reports it, if it matters
         if len(out) > cap:
-            raise IngestError("", f"a PDF stream inflates to more than {MAX_STREAM_MB} MB: a decompression bomb?")
+            raise IngestError("", f"một luồng dữ liệu PDF giải nén ra hơn {MAX_STREAM_MB} MB: có thể là tệp nén độc hại (bom giải nén)")
         raw = out
     return len(raw)

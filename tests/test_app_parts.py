@@ -115,20 +115,20 @@ def test_login_rules(tmp_path):
     assert not is_local("0.0.0.0") and not is_local("192.168.1.5") and not is_local("example.org")
     assert resolve("127.0.0.1") is None
     assert resolve("127.0.0.1", auth="a:b:c") == [("a", "b:c")]
-    with pytest.raises(AccessError, match="--auth user:password"):
+    with pytest.raises(AccessError, match="--auth tên:mật_khẩu"):
         resolve("0.0.0.0")
     assert resolve("0.0.0.0", no_auth=True) is None
     f = tmp_path / "logins"
     f.write_text("# cán bộ\ncanbo:mật khẩu\n\nadmin:x\n", encoding="utf-8")
     assert resolve("0.0.0.0", auth_file=f) == [("canbo", "mật khẩu"), ("admin", "x")]
-    with pytest.raises(AccessError, match="expected 'user:password'"):
+    with pytest.raises(AccessError, match="cần dạng 'tên:mật_khẩu'"):
         resolve("0.0.0.0", auth="nopassword")
-    with pytest.raises(AccessError, match="cannot be combined"):
+    with pytest.raises(AccessError, match="không dùng --no-auth cùng với"):
         resolve("0.0.0.0", auth="a:b", no_auth=True)
-    with pytest.raises(AccessError, match="cannot read"):
+    with pytest.raises(AccessError, match="không tìm thấy tệp"):
         resolve("0.0.0.0", auth_file=tmp_path / "missing")
     (tmp_path / "empty").write_text("# none\n")
-    with pytest.raises(AccessError, match="no 'user:password' line"):
+    with pytest.raises(AccessError, match="không có dòng 'tên:mật_khẩu' nào"):
         resolve("0.0.0.0", auth_file=tmp_path / "empty")
 
 
@@ -137,7 +137,7 @@ def test_serve_refuses_a_public_host_without_login(tmp_path):
     r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2
-    assert "--host 0.0.0.0 is reachable from other machines" in r.stderr and "--no-auth" in r.stderr
+    assert "--host 0.0.0.0 cho phép máy khác truy cập" in r.stderr and "--no-auth" in r.stderr
     r = subprocess.run([sys.executable, "-m", "eval.cli", "serve", "--index", str(tmp_path), "--host", "0.0.0.0",
                         "--no-auth"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and "chưa có chỉ mục" in r.stderr  # past the login check: stops at the empty index

@@ -32,7 +32,7 @@ def cli_index(tmp_path_factory) -> Path:
     (bad / "broken.txt").write_bytes(b"\x00\xff" * 100)
     proc = tracuu("ingest", str(bad), "--index", str(d / "idx"))
     assert proc.returncode == 1, proc.stderr  # one bad file: reported, the rest ingested
-    assert "broken.txt" in proc.stderr and "binary" in proc.stderr
+    assert "broken.txt" in proc.stderr and "dữ liệu nhị phân" in proc.stderr
     assert "Tổng: 5 thêm mới, 0 cập nhật, 0 không đổi, 1 lỗi" in proc.stdout
     return d / "idx"
 

@@ -45,8 +45,8 @@ def _bad_files(d: Path) -> dict[str, str]:
     make_blank_pdf(d / "scan.pdf")
     with open(d / "huge.txt", "wb") as fh:
         fh.truncate(50 * 1024 * 1024)  # 50 MB: over the size limit before it is ever read
-    return {"empty.txt": "file is empty", "binary.txt": "binary", "cut.docx": "DOCX",
-            "cut.pdf": "damaged|truncated|no text layer", "scan.pdf": "needs OCR", "huge.txt": "too large"}
+    return {"empty.txt": "tệp rỗng", "binary.txt": "nhị phân", "cut.docx": "DOCX",
+            "cut.pdf": "bị hỏng|bị cắt cụt|không có lớp chữ", "scan.pdf": "OCR", "huge.txt": "quá lớn"}
 
 
 def _state(index: Path):
@@ -92,7 +92,7 @@ def test_cli_ingest_and_docs_table_and_json(tmp_path):
     (src / "scan.pdf").write_bytes(make_blank_pdf(tmp_path / "scan.pdf").read_bytes())
     proc = tracuu("ingest", str(src), "--index", str(tmp_path / "idx"))
     assert proc.returncode == 1
-    assert "scan.pdf" in proc.stderr and "needs OCR" in proc.stderr
+    assert "scan.pdf" in proc.stderr and "cần nhận dạng chữ (OCR)" in proc.stderr
     assert "3 thêm mới, 0 cập nhật, 0 không đổi, 1 lỗi" in proc.stdout
     table = tracuu("docs", "--index", str(tmp_path / "idx"), "--format", "table").stdout
     header = table.splitlines()[0]
@@ -118,7 +118,7 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(OutdatedIndexError, match="schema 2, this version needs 3.*tracuu ingest"):
+    with pytest.raises(OutdatedIndexError, match="lược đồ 2, phiên bản này cần 3.*tracuu ingest"):
         Searcher(index_copy, embedder).documents()
     report = Indexer(index_copy, embedder).ingest([SAMPLE])
     assert report.count("replaced") == 5 and not report.errors

@@ -170,34 +170,34 @@ def _stream(data: bytes, filters: str) -> bytes:
 
 BOMBS = {
     # name -> (builder, what the error says; None: the file reads)
-    "docx_bomb.docx": (lambda p: _docx_bomb(p, 200), "decompression bomb"),
+    "docx_bomb.docx": (lambda p: _docx_bomb(p, 200), "bom giải nén"),
     "pdf_flate_bomb.pdf": (lambda p: p.write_bytes(_pdf([_stream(
         zlib.compress(zlib.compress(bytes(96 << 20), 9), 9), "/FlateDecode /FlateDecode")])),
-        "decompression bomb"),
+        "bom giải nén"),
     "pdf_stream_bomb.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(bytes(48 << 20), 9),
-                                                                  "/FlateDecode")])), "decompression bomb"),
+                                                                  "/FlateDecode")])), "bom giải nén"),
     "pdf_nested.pdf": (lambda p: p.write_bytes(_pdf([b"<< /Length 0 /X " + b"[" * 50000 + b"]" * 50000
-                                                     + b" >>\nstream\n\nendstream"])), "nests"),
+                                                     + b" >>\nstream\n\nendstream"])), "lồng mảng hoặc từ điển sâu hơn 64 tầng"),
     "pdf_nested_page.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(b"BT (x) Tj ET"), "/FlateDecode")],
-                                                          b"/X " + b"[" * 50000 + b"]" * 50000 + b" ")), "nests"),
+                                                          b"/X " + b"[" * 50000 + b"]" * 50000 + b" ")), "lồng mảng hoặc từ điển sâu hơn 64 tầng"),
     # the same nesting inside the compressed page content, where only pypdf sees it
     "pdf_nested_content.pdf": (lambda p: p.write_bytes(_pdf([_stream(zlib.compress(
         b"BT " + b"[" * 50000 + b"(x)" + b"]" * 50000 + b" TJ ET"), "/FlateDecode")])), ""),
     # the HTML reader walks the page's element tree: a crafted depth is one clear error
-    "deep.html": (lambda p: p.write_text("<div>" * 100000 + "Kế hoạch" + "</div>" * 100000), "nests"),
-    "utf32.txt": (lambda p: p.write_bytes("Kế hoạch tuyên truyền\n".encode("utf-32")), "not readable"),
+    "deep.html": (lambda p: p.write_text("<div>" * 100000 + "Kế hoạch" + "</div>" * 100000), "lồng nhau quá sâu"),
+    "utf32.txt": (lambda p: p.write_bytes("Kế hoạch tuyên truyền\n".encode("utf-32")), "không phải văn bản đọc được"),
     "zero_width.txt": (lambda p: p.write_text("\u200b\u200c\u200d\u2060\u202e\ufeff" * 500, encoding="utf-8"),
-                       "not readable"),
+                       "không phải văn bản đọc được"),
     "ansi.txt": (lambda p: p.write_text("\x1b[2J\x1b[31m\x1b]0;x\x07" * 300 + "xin chào", encoding="utf-8"),
-                 "not readable"),
+                 "không phải văn bản đọc được"),
     "random.txt": (lambda p: p.write_bytes(bytes(random.Random(SEED).randrange(128, 256) for _ in range(20000))),
                    ""),
     # bytes that decode as Windows-1258 Vietnamese letters, but no words
     "mojibake.txt": (lambda p: p.write_bytes(bytes(random.Random(SEED).choices(
         bytes(range(97, 123)) + bytes(b for b in range(192, 256) if bytes([b]).decode("cp1258") in VI_LETTERS),
-        k=20000))), "not readable"),
+        k=20000))), "không phải văn bản đọc được"),
     "huge_text.txt": (lambda p: p.write_text(("Kế hoạch số 1. " * 10 + "\n") * 60000, encoding="utf-8"),
-                      "characters of text"),
+                      "ký tự văn bản"),
 }
 
 
@@ -222,7 +222,7 @@ def test_bombs_and_garbage_fail_with_a_clear_error_and_leave_the_index(index, em
 def test_parse_limits_are_enforced_by_the_worker(originals, monkeypatch):
     pdf = originals[".pdf"]
     monkeypatch.setenv("TRACUU_PARSE_SECONDS", "0")
-    with pytest.raises(IngestError, match="took longer than"):
+    with pytest.raises(IngestError, match="đọc tệp quá 0 giây"):
         read_text(pdf)
     monkeypatch.setenv("TRACUU_PARSE_SECONDS", "30")
     monkeypatch.setenv("TRACUU_PARSE_MB", "1")  # the worker cannot even start its reader
@@ -255,16 +255,16 @@ def test_folder_ingest_reads_only_regular_files_inside_it(originals, index, embe
     skipped = {n: f.error for n, f in by_name.items() if f.status == "skipped"}
     assert set(skipped) == {"ngoai.txt", "passwd.txt", "zero.txt", "hong.txt", "fifo.txt", "thu_muc.txt",
                             "lien_ket"}
-    assert "outside the folder" in skipped["passwd.txt"] and "FIFO" in skipped["fifo.txt"]
-    assert "a folder" in skipped["thu_muc.txt"] and "broken link" in skipped["hong.txt"]
+    assert "liên kết tới một tệp nằm ngoài thư mục" in skipped["passwd.txt"] and "ống dẫn FIFO" in skipped["fifo.txt"]
+    assert "là thư mục" in skipped["thu_muc.txt"] and "liên kết hỏng" in skipped["hong.txt"]
     assert by_name["trong.txt"].status in ("added", "unchanged", "replaced")
     assert not report.errors
     names = _state(index)[1]
     assert "ngoai.txt" not in names and "passwd.txt" not in names
     # a FIFO or device named on the command line is refused without blocking on it
-    with pytest.raises(IngestError, match="not a regular file"):
+    with pytest.raises(IngestError, match="không phải tệp thông thường"):
         read_text(folder / "fifo.txt")
-    with pytest.raises(IngestError, match="not a regular file"):
+    with pytest.raises(IngestError, match="không phải tệp thông thường"):
         read_text(folder / "zero.txt")
     assert before[1] <= names
 
@@ -283,5 +283,5 @@ def test_cli_ingest_goes_on_past_bad_files_and_exits_with_their_count(originals,
     out, err = capsys.readouterr()
     assert "không đổi kh.txt" in out and "1 không đổi, 2 lỗi" in out
     assert f"LỖI    {folder / 'a_hong.pdf'}: " in err and f"LỖI    {folder / 'b_vo_hinh.txt'}: " in err
-    assert f"BỎ QUA {folder / 'c_fifo.txt'}: skipped: not a regular file (a FIFO)" in err
+    assert f"BỎ QUA {folder / 'c_fifo.txt'}: không phải tệp thông thường (ống dẫn FIFO)" in err
     assert _state(index) == before

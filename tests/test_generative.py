@@ -153,7 +153,7 @@ def test_llm_specs(spec, parsed):
 
 @pytest.mark.parametrize("bad", ["gpt4", "openai:qwen", "foo:bar", "ollama:"])
 def test_bad_llm_specs_are_clear_errors(bad):
-    with pytest.raises(ValueError, match="bad LLM spec"):
+    with pytest.raises(ValueError, match="--llm .* không hợp lệ"):
         LLMSpec.parse(bad)
 
 

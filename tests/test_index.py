@@ -77,8 +77,8 @@ def test_bad_files_are_reported_and_index_is_untouched(index_copy, embedder, tmp
     report = Indexer(index_copy, embedder).ingest([tmp_path / "empty.txt", tmp_path / "binary.txt", good])
     errors = {Path(f.path).name: f.error for f in report.errors}
     assert set(errors) == {"empty.txt", "binary.txt"}
-    assert "empty.txt: file is empty" in errors["empty.txt"]
-    assert "binary.txt" in errors["binary.txt"] and "binary" in errors["binary.txt"]
+    assert "empty.txt: tệp rỗng" in errors["empty.txt"]
+    assert "binary.txt" in errors["binary.txt"] and "dữ liệu nhị phân" in errors["binary.txt"]
     _, docs, chunks = _state(index_copy)
     assert [d for d, _ in docs] == [d for d, _ in before[1]] + ["new_plan.txt"]
     assert [c for c in chunks if c[0] != "new_plan.txt"] == before[2]  # old rows unchanged

@@ -103,13 +103,13 @@ def test_bom_crlf_and_nfd_are_normalised(tmp_path):
 
 
 @pytest.mark.parametrize("name,data,reason", [
-    ("empty.txt", b"", "file is empty"),
-    ("blank.md", b"  \n\n \n", "file is empty"),
-    ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 50, "binary content"),
-    ("latin.txt", "Cơ quan".encode("utf-16-le"), "binary content"),
+    ("empty.txt", b"", "tệp rỗng"),
+    ("blank.md", b"  \n\n \n", "tệp rỗng"),
+    ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 50, "dữ liệu nhị phân (byte NUL)"),
+    ("latin.txt", "Cơ quan".encode("utf-16-le"), "dữ liệu nhị phân (byte NUL)"),
     # 8-bit text that is neither Vietnamese code page nor a legacy Vietnamese font (TCVN3, VNI)
-    ("western.txt", b"Gr\xfc\xdfe aus M\xfcnchen, \xd6ffnungszeiten \xe4ndern", "cannot detect the text encoding"),
-    ("plan.xyz", b"hello", "unsupported file type"),
+    ("western.txt", b"Gr\xfc\xdfe aus M\xfcnchen, \xd6ffnungszeiten \xe4ndern", "không nhận ra bảng mã của văn bản"),
+    ("plan.xyz", b"hello", "không hỗ trợ loại tệp '.xyz'"),
 ])
 def test_bad_files_give_a_clear_error_naming_the_file(tmp_path, name, data, reason):
     f = tmp_path / name

@@ -53,7 +53,7 @@ def _cp1258_bytes(text: str) -> bytes:
 def test_undetectable_encoding_is_a_clear_error(tmp_path: Path) -> None:
     f = tmp_path / "tcvn3.txt"
     f.write_bytes(bytes(range(0xA1, 0xFF)) * 20)  # legacy font-encoded bytes: symbols in cp1258
-    with pytest.raises(IngestError, match="tcvn3.txt.*cannot detect the text encoding"):
+    with pytest.raises(IngestError, match="tcvn3.txt.*không nhận ra bảng mã của văn bản"):
         read_text(f)
 
 
@@ -102,11 +102,11 @@ def test_html_keeps_blocks_and_drops_scripts(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name,content,reason", [
-    ("empty.txt", b"", "file is empty"),
-    ("blank.md", b"  \n\n ", "file is empty"),
-    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary content"),
-    ("fake.pdf", b"hello, not a pdf", "not a PDF file"),
-    ("fake.docx", b"PK\x03\x04 not really a zip", "not a valid DOCX"),
+    ("empty.txt", b"", "tệp rỗng"),
+    ("blank.md", b"  \n\n ", "tệp rỗng"),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), r"dữ liệu nhị phân \(byte NUL\)"),
+    ("fake.pdf", b"hello, not a pdf", "không phải tệp PDF"),
+    ("fake.docx", b"PK\x03\x04 not really a zip", "không phải tệp DOCX hợp lệ"),
 ])
 def test_bad_files_name_file_and_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
     f = tmp_path / name
@@ -123,12 +123,12 @@ def test_truncated_docx_and_pdf(tmp_path: Path) -> None:
         read_text(d)
     p = make_pdf(tmp_path / "cut.pdf", [[LONG]])
     p.write_bytes(p.read_bytes()[:400])
-    with pytest.raises(IngestError, match="cut.pdf.*(damaged|truncated|no text layer)"):
+    with pytest.raises(IngestError, match="cut.pdf.*(bị hỏng|bị cắt cụt|không có lớp chữ)"):
         read_text(p)
 
 
 def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="scan.pdf.*needs OCR"):
+    with pytest.raises(IngestError, match="scan.pdf.*nhận dạng chữ \\(OCR\\)"):
         read_text(make_blank_pdf(tmp_path / "scan.pdf", pages=2))
 
 
@@ -136,7 +136,7 @@ def test_size_limit_is_configurable(tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "big.txt"
     with open(f, "wb") as fh:  # 50 MB of text
         fh.write((VI + "\n").encode() * (50 * 1024 * 1024 // len((VI + "\n").encode()) + 1))
-    with pytest.raises(IngestError, match="big.txt.*too large.*limit 20 MB"):
+    with pytest.raises(IngestError, match="big.txt.*tệp quá lớn.*giới hạn 20 MB"):
         read_text(f)
     monkeypatch.setenv("TRACUU_MAX_FILE_MB", "0.001")
     small = tmp_path / "small.txt"

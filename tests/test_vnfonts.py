@@ -89,7 +89,7 @@ def test_western_text_is_none_of_them(tmp_path: Path) -> None:
     f = tmp_path / "de.txt"
     f.write_bytes("Grüße aus München: Straße, Öffnungszeiten, Bücher, schön.\n".encode("cp1252") * 5)
     assert vnfonts.detect(f.read_bytes()) is None
-    with pytest.raises(IngestError, match="de.txt.*cannot detect the text encoding"):
+    with pytest.raises(IngestError, match="de.txt.*không nhận ra bảng mã của văn bản"):
         read_text(f)
 
 

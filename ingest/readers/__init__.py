@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Protocol
 
+from ingest.oserror import os_reason
 from ingest.types import IngestError
 
 # a plan is tens of KB and a long PDF a few MB; anything this large is a wrong file
@@ -56,31 +57,31 @@ def read_bytes(path: Path, limit: int) -> bytes:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise IngestError(str(path), f"cannot read file ({exc.strerror})") from exc
+        raise IngestError(str(path), os_reason(exc)) from exc
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise IngestError(str(path), f"not a regular file ({file_kind(st.st_mode)})")
+            raise IngestError(str(path), f"không phải tệp thông thường ({file_kind(st.st_mode)})")
         if st.st_size > limit:
-            raise IngestError(str(path), f"file is too large ({st.st_size / (1024 * 1024):.0f} MB, "
-                              f"limit {limit / (1024 * 1024):.0f} MB; set TRACUU_MAX_FILE_MB to change it)")
+            raise IngestError(str(path), f"tệp quá lớn ({st.st_size / (1024 * 1024):.0f} MB, giới hạn "
+                              f"{limit / (1024 * 1024):.0f} MB; đặt TRACUU_MAX_FILE_MB để thay đổi)")
         with os.fdopen(os.dup(fd), "rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
-        raise IngestError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
+        raise IngestError(str(path), os_reason(exc)) from exc
     finally:
         os.close(fd)
     if len(data) > limit:  # grew while being read
-        raise IngestError(str(path), f"file is too large (limit {limit / (1024 * 1024):.0f} MB)")
+        raise IngestError(str(path), f"tệp quá lớn (giới hạn {limit / (1024 * 1024):.0f} MB)")
     return data
 
 
 def file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a link")):
+    for test, name in ((stat.S_ISDIR, "thư mục"), (stat.S_ISFIFO, "ống dẫn FIFO"), (stat.S_ISCHR, "thiết bị"),
+                       (stat.S_ISBLK, "thiết bị"), (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "liên kết")):
         if test(mode):
             return name
-    return "not a file"
+    return "không phải tệp"
 
 
 def read_text(path: Path, limit: int | None = None) -> tuple[str, bytes]:
@@ -90,14 +91,14 @@ def read_text(path: Path, limit: int | None = None) -> tuple[str, bytes]:
 
     ext = path.suffix.lower()
     if ext not in _READERS:
-        raise IngestError(str(path), f"unsupported file type '{path.suffix}' "
-                          f"(supported: {', '.join(supported_extensions())})")
+        raise IngestError(str(path), f"không hỗ trợ loại tệp '{path.suffix}' "
+                          f"(chỉ đọc được: {', '.join(supported_extensions())})")
     data = read_bytes(path, max_bytes() if limit is None else limit)
     if not data.strip():
-        raise IngestError(str(path), "file is empty")
+        raise IngestError(str(path), "tệp rỗng")
     text = sandbox.parse(path, data)
     if not text.strip():
-        raise IngestError(str(path), "no text found in file")
+        raise IngestError(str(path), "không tìm thấy nội dung văn bản trong tệp")
     why = quality.problem(text)
     if why:
         raise IngestError(str(path), why)

@@ -28,16 +28,16 @@ def read_docx(path: Path, data: bytes) -> str:
     from docx.table import Table
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise IngestError(str(path), "not a valid DOCX file (truncated or not a Word document)")
+        raise IngestError(str(path), "không phải tệp DOCX hợp lệ (tệp bị cắt cụt hoặc không phải văn bản Word)")
     try:
         document = docx.Document(io.BytesIO(data))
         numbering = Numbering(document)
         blocks = [_table(b, numbering) if isinstance(b, Table) else _paragraph(b, numbering)
                   for b in document.iter_inner_content()]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise IngestError(str(path), f"not a valid DOCX file ({exc})") from exc
+        raise IngestError(str(path), f"không phải tệp DOCX hợp lệ ({exc})") from exc
     except Exception as exc:  # lxml and python-docx raise many kinds on damaged parts
-        raise IngestError(str(path), f"damaged DOCX file ({type(exc).__name__}: {exc})") from exc
+        raise IngestError(str(path), f"tệp DOCX bị hỏng ({type(exc).__name__}: {exc})") from exc
     return "\n\n".join(b for b in blocks if b) + "\n"
 
 

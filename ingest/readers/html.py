@@ -218,13 +218,13 @@ def _decode(path: Path, data: bytes) -> str:
             return data.decode("utf-8-sig" if codec.lower() in ("utf-8", "utf8") else codec)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise IngestError(str(path), "cannot detect the text encoding of the web page")
+    raise IngestError(str(path), "không nhận ra bảng mã của trang web; hãy lưu trang dưới dạng UTF-8")
 
 
 @register(".html", ".htm")
 def read_html(path: Path, data: bytes) -> str:
     if b"\x00" in data[:4096]:
-        raise IngestError(str(path), "binary content (NUL bytes) in a web page")
+        raise IngestError(str(path), "trang web chứa dữ liệu nhị phân (byte NUL)")
     tree = _Tree()
     tree.feed(_decode(path, data))
     tree.close()

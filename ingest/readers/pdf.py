@@ -30,21 +30,21 @@ def read_pdf(path: Path, data: bytes) -> str:
     from pypdf.errors import PyPdfError
 
     if not data.lstrip().startswith(b"%PDF"):
-        raise IngestError(str(path), "not a PDF file (no %PDF header)")
+        raise IngestError(str(path), "không phải tệp PDF (thiếu phần đầu %PDF)")
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise IngestError(str(path), "the PDF is encrypted; save an unprotected copy")
+            raise IngestError(str(path), "tệp PDF được mã hoá; hãy lưu một bản không đặt mật khẩu")
         pages = [page_text(p) for p in reader.pages]
     except IngestError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise IngestError(str(path), f"damaged or truncated PDF ({type(exc).__name__}: {exc})") from exc
+        raise IngestError(str(path), f"tệp PDF bị hỏng hoặc bị cắt cụt ({type(exc).__name__}: {exc})") from exc
     if not pages:
-        raise IngestError(str(path), "the PDF has no pages (truncated or damaged)")
+        raise IngestError(str(path), "tệp PDF không có trang nào (bị cắt cụt hoặc bị hỏng)")
     if not any(p.strip() for p in pages):
-        raise IngestError(str(path), f"the PDF has no text layer ({len(pages)} page(s) of images): "
-                          "it needs OCR before it can be ingested")
+        raise IngestError(str(path), f"tệp PDF không có lớp chữ ({len(pages)} trang ảnh quét): "
+                          "cần nhận dạng chữ (OCR) trước khi nạp")
     return layout_to_text([_lines(p) for p in pages])
 
 

@@ -38,10 +38,10 @@ def _decode(path: Path, data: bytes) -> str:
             try:
                 return data[len(bom):].decode(codec.replace("-sig", ""))
             except UnicodeDecodeError as exc:
-                raise IngestError(str(path), f"not valid {codec.replace('-sig', '').upper()} text "
-                                  f"(byte {exc.start + len(bom)}) despite its byte-order mark") from exc
+                raise IngestError(str(path), f"không phải văn bản {codec.replace('-sig', '').upper()} hợp lệ "
+                                  f"(lỗi ở byte {exc.start + len(bom)}) dù tệp có dấu BOM của bảng mã này") from exc
     if b"\x00" in data[:4096]:
-        raise IngestError(str(path), "binary content (NUL bytes) in a text file")
+        raise IngestError(str(path), "tệp văn bản chứa dữ liệu nhị phân (byte NUL)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,9 +50,9 @@ def _decode(path: Path, data: bytes) -> str:
     if text is None and (legacy := vnfonts.detect(data)):
         text = legacy[1]
     if text is None:
-        raise IngestError(str(path), f"cannot detect the text encoding (not UTF-8 at byte {utf8_error}, "
-                          "no UTF-16 byte-order mark, not Windows-1258, TCVN3 or VNI Vietnamese); "
-                          "save the file as UTF-8")
+        raise IngestError(str(path), f"không nhận ra bảng mã của văn bản (không phải UTF-8: lỗi ở byte {utf8_error}; "
+                          "không có dấu BOM của UTF-16; không phải Windows-1258, TCVN3 hay VNI); "
+                          "hãy lưu tệp dưới dạng UTF-8")
     return text
 
 
