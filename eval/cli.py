@@ -10,10 +10,10 @@ from assistant.cli import _index_arg, _llm_arg, build_parser, index_dir, run
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
-    from eval.run import evaluate, format_report, write_report
+    from eval.run import evaluate, evaluate_cross_fit, format_report, write_report
 
     assistant = Assistant(index_dir(args), llm=args.llm)
-    report = evaluate(args.gold, assistant, k=args.k)
+    report = (evaluate_cross_fit if args.cross_fit else evaluate)(args.gold, assistant, k=args.k)
     print(format_report(report))
     if args.vs_langchain:
         from eval.compare import format_side_by_side, langchain_answers
@@ -49,8 +49,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-k", type=int, default=10)
     e.add_argument("--vs-langchain", action="store_true",
                    help="also answer with the plain LangChain RAG (its top passage) and print both")
+    e.add_argument("--cross-fit", action="store_true",
+                   help="answer each document's questions with scorer weights fitted without that document")
     _llm_arg(e)
     e.set_defaults(func=cmd_eval)
+    f = sub.add_parser("fit", help="fit the answer scorer's weights (python -m eval.fit)")
+    f.add_argument("--out", type=Path, default=None)
+    f.set_defaults(func=lambda a: __import__("eval.fit").fit.main(["--out", str(a.out)] if a.out else []))
 
     b = sub.add_parser("bench", help="benchmarks: `bench retrieval` compares retrieval systems")
     bsub = b.add_subparsers(dest="what", required=True)

@@ -13,6 +13,7 @@ from ingest.obligations import extract_obligations
 from ingest.readers import read_text, supported_extensions
 from ingest.structure import lines, parse_sections, title_of
 from ingest.types import Document, IngestError
+from ingest.units import build_units
 
 
 def normalise_text(text: str) -> str:
@@ -34,6 +35,7 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.cited = extract_citations(doc.name, text)
     doc.meta = extract_metadata(text, sections, parsed)
     doc.footnotes = footnotes(text)
+    doc.units = build_units(doc.name, text, sections, doc.chunks, parsed, doc.obligations, doc.cited, doc.meta)
     if not doc.chunks:
         raise IngestError(str(path), "no text found in file")
     return doc
