@@ -183,7 +183,7 @@ def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path] 
         embedder = assistants[n].embedder.inner
     out: dict[str, list[QRow]] = {}
     for n, a in assistants.items():
-        docs_key = [n, str(indexes[n].resolve()), *(d["sha256"] for d in a.searcher.documents())]
+        docs_key = [str(indexes[n].resolve()), *(d["sha256"] for d in a.searcher.documents())]
         gold_text = sets[n][0].read_text(encoding="utf-8")
         rows = _rows_cached(docs_key + ["gold", gold_text], lambda: rows_for(a, golds[n]))
         rows += _rows_cached(docs_key + ["templated", inspect.getsource(templated)],
