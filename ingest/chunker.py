@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.normalize import UPPER
-from ingest.structure import Line
+from ingest.structure import HEADINGS, Line
 from ingest.tokens import count_tokens
 from ingest.types import Chunk, Section
 
@@ -65,7 +65,7 @@ def _units(text: str, lines: list[Line], cap: int) -> list[_Unit]:
     units: list[_Unit] = []
     for ln in lines:
         n = count_tokens(ln.text)
-        is_head = ln.kind in ("roman", "num", "letter", "recipients")
+        is_head = ln.kind in HEADINGS
         # leave room for the heading lines just before, which must stay with this line
         lead = next((i for i in range(len(units), 0, -1) if not units[i - 1].heading), 0)
         head = count_tokens(text[units[lead].start:ln.start]) if lead < len(units) else 0

@@ -113,3 +113,50 @@ def footnotes(text: str) -> list[Footnote]:
                                   (markers[-1].start(), markers[-1].end()) if markers else None))
         pos += len(line) + 1
     return found
+
+
+# a gap of three spaces or more (or a tab) between two runs of text on one typed line
+_GAP = re.compile(r"(?<=\S)(?:[ ]{3,}|\t+)(?=\S)")
+_RIGHT_MIN = 24  # the right column of a typed header starts past this column
+
+
+def unfold_columns(text: str) -> str:
+    """Typed two-column blocks as the official layout reads them, left column then right.
+
+    A plain-text header or signature is typed as two columns side by side with spaces
+    ("UỶ BAN NHÂN DÂN          CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Nơi nhận:   KT. CHỦ TỊCH").
+    Each such block (lines without a blank line between them, at least one of them cut by a
+    wide gap) becomes its left column's lines followed by its right column's lines, so the
+    issuing body, the date line and the distribution list are each lines of their own."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j].strip():
+            j += 1
+        block = lines[i:j]
+        out.extend(_unfold(block) if block else [])
+        if j < len(lines):
+            out.append(lines[j])
+        i = j + 1 if j > i else i + 1
+    return "\n".join(out)
+
+
+def _unfold(block: list[str]) -> list[str]:
+    cuts = [next((m for m in _GAP.finditer(ln) if m.end() >= _RIGHT_MIN), None) for ln in block]
+    cols = [m.end() for m in cuts if m is not None]
+    if not cols:
+        return block
+    right_at = min(cols)
+    left: list[str] = []
+    right: list[str] = []
+    for ln, cut in zip(block, cuts):
+        if cut is not None:
+            left.append(ln[:cut.start()].strip())
+            right.append(ln[cut.end():].strip())
+        elif len(ln) - len(ln.lstrip()) >= right_at - 12:
+            right.append(ln.strip())  # a line of the right column alone
+        else:
+            left.append(ln.strip())
+    return [ln for ln in left + right if ln]

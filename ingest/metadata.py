@@ -9,7 +9,7 @@ import re
 
 from ingest.normalize import UPPER, strip
 from ingest.obligations import _ISSUER_ACT
-from ingest.structure import RECIPIENTS, Line, clean
+from ingest.structure import NAME, RECIPIENTS, Line, clean
 from ingest.types import DocumentMeta, Section
 
 # document types, diacritic-free prefix -> the name as written in running text
@@ -26,10 +26,21 @@ _PLACE_DATE = re.compile(r"^(?P<place>[" + UPPER + r"][^\d,]{1,40}?),\s*ngày\s+
 _PLACE_DATE_NUM = re.compile(r"^(?P<place>[" + UPPER + r"][^\d,]{1,40}?),\s*ngày\s+(?P<d>\d{1,2})[/.-]"
                              r"(?P<m>\d{1,2})[/.-](?P<y>\d{4})\.?$")
 _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc", "dang cong san viet nam")
-_NAME = re.compile(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
-                   r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
 _CLOSING_ISSUER = re.compile(r"^Trên đây là [Kk]ế hoạch[^;.]*? của (?P<a>[" + UPPER + r"][^;.:]{3,90}?)"
                              r"(?=\s+(?:về|để|nhằm|trong)\b|[;.]|$)")
+
+
+# a header line that starts a place ("TỈNH QUẢNG NGÃI" under "ỦY BAN NHÂN DÂN") continues the
+# body named above it; any other line ("SỞ Y TẾ" under "UBND TỈNH ĐỒNG NAI") names the issuer
+# itself, the line above being its superior body
+_PLACE = re.compile(r"^(?:TỈNH|THÀNH PHỐ|TP\.?|QUẬN|THỊ XÃ|THỊ TRẤN|XÃ|PHƯỜNG|HUYỆN)\s(?!ỦY)")
+
+def _issuing_lines(agency: list[Line]) -> list[Line]:
+    start = 0
+    for i, ln in enumerate(agency[1:], 1):
+        if not _PLACE.match(clean(ln.text)):
+            start = i
+    return agency[start:]
 
 
 def normalise_number(raw: str) -> str:
@@ -66,9 +77,11 @@ def extract_metadata(text: str, sections: list[Section], parsed: list[Line]) -> 
             meta.noi_ban_hanh = m["place"].strip()
             meta.ngay_ban_hanh = f"{int(m['y']):04d}-{int(m['m']):02d}-{int(m['d']):02d}"
             spans["ngay_ban_hanh"] = spans["noi_ban_hanh"] = [ln.start, ln.end]
-        elif c.isupper() and strip(c).lower().strip(" *") not in _NATIONAL and len(c) < 80:
+        elif c.isupper() and strip(c).lower().strip(" *") not in _NATIONAL and len(c) < 80 \
+                and any(ch.isalpha() for ch in c):
             agency.append(ln)  # "ỦY BAN NHÂN DÂN" / "TỈNH TÂY NINH": the issuing body's lines
     if agency:
+        agency = _issuing_lines(agency)
         meta.co_quan_ban_hanh = " ".join(clean(ln.text) for ln in agency)
         spans["co_quan_ban_hanh"] = [agency[0].start, agency[-1].end]
     if kind_at is not None:
@@ -89,6 +102,15 @@ def extract_metadata(text: str, sections: list[Section], parsed: list[Line]) -> 
     return meta
 
 
+def document_title(meta: DocumentMeta) -> str:
+    """"KẾ HOẠCH Chuyển đổi số tỉnh Hà Tĩnh năm 2025": the type and the whole trích yếu, however
+    many lines the subject took (a PDF or web page is never shown by its file name when it
+    states one)."""
+    if not (meta.loai and meta.trich_yeu):
+        return ""
+    return f"{meta.loai.upper()} {meta.trich_yeu}"
+
+
 def _subject(text: str, parsed: list[Line], at: int, rest: str) -> str | None:
     """Trích yếu: the rest of the type line, else the paragraph right below it."""
     rest = clean(rest).strip(" *:-")
@@ -98,8 +120,8 @@ def _subject(text: str, parsed: list[Line], at: int, rest: str) -> str | None:
         return None
     lines = [parsed[at + 1]]
     for ln in parsed[at + 2:]:  # the lines of one paragraph: no blank line between them
-        if text[lines[-1].end:ln.start].count("\n") > 1 or ln.kind != "text":
-            break
+        if text[lines[-1].end:ln.start].count("\n") > 1 or ln.kind != "text" or not any(ch.isalnum() for ch in ln.text):
+            break  # a blank line, a heading or the rule under the subject ("-----") ends it
         lines.append(ln)
     subject = " ".join(clean(ln.text) for ln in lines).strip(" *")
     if lines[0].kind != "text" or re.match(r"^(?:Thực hiện|Căn cứ|Kính gửi)\b", subject):
@@ -144,7 +166,7 @@ def _end_block(sections: list[Section], parsed: list[Line]) -> tuple[list[str] |
     signer = None
     for ln in reversed(tail):
         c = clean(ln.text)
-        if _NAME.match(c):
+        if NAME.match(c):
             signer = ln
             break
         if ln.kind == "bullet":

@@ -19,6 +19,8 @@ _TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": 
 _QUALITY = {"\u0302", "\u0306", "\u031b"}
 # footnote markers glued to a word ("quốc phòng⁴") separate words in the match forms
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+# footnote numbers as every reader writes them ("4" -> "⁴"), so one parser reads them all
+TO_SUPERSCRIPT = str.maketrans("1234567890", SUPERSCRIPTS)
 
 
 # capital letters of Vietnamese (NFC): for "starts with a capital" in regular expressions

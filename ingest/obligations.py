@@ -74,6 +74,16 @@ class _Content:
     start: int
     end: int
     text: str
+    label: bool = False  # an item label ("b)", "2.") was cut from its front
+
+
+_LABEL = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[a-zđ]\))\s+(?=\S)")
+
+
+def _unlabel(c: _Content) -> _Content:
+    """The item without its number or letter ("b) Sở Nội vụ chủ trì …" -> "Sở Nội vụ chủ trì …")."""
+    m = _LABEL.match(c.text)
+    return _Content(c.start + m.end(), c.end, c.text[m.end():], True) if m else c
 
 
 def _content(line: Line) -> _Content:
@@ -111,6 +121,42 @@ def normalise_deadline(text: str | None) -> str | None:
     if "dinh ky" in s:
         return "periodic"
     return None
+
+
+# column roles by header wording, tried in this order: a header names one role, and the first
+# role whose words it contains wins ("Nội dung thực hiện" is a task, never a lead column)
+_ROLES = (
+    ("task", ("nhiem vu", "noi dung", "cong viec", "hoat dong", "giai phap", "de an", "chuong trinh")),
+    ("partners", ("phoi hop",)),
+    ("time", ("thoi gian", "thoi han", "tien do", "hoan thanh", "moc ", "han ")),
+    ("lead", ("chu tri", "thuc hien", "trach nhiem", "phu trach", "giup do", "dau moi", "co quan", "don vi")),
+    ("product", ("san pham", "ket qua")),
+    ("note", ("ghi chu",)),
+)
+_ORDINAL = re.compile(r"^(?:stt|tt|so tt|so thu tu|#)$")
+
+
+def column_roles(header: list[str], rows: list[list[str]]) -> dict[str, int]:
+    """Role -> column index from a table's header cells. A table without a task column but
+    with a lead column takes its widest other text column as the task ("Tiêu chí còn thiếu"),
+    from the first of the free columns just before it ("task_from": "Xã")."""
+    cols: dict[str, int] = {}
+    for j, h in enumerate(header):
+        f = strip(h).lower().strip(" *:")
+        for role, words in _ROLES:
+            if any(w in f + " " for w in words):
+                cols.setdefault(role, j)
+                break
+    if "task" not in cols and "lead" in cols:
+        free = [j for j, h in enumerate(header) if j not in cols.values() and not _ORDINAL.match(strip(h).lower().strip())]
+        width = {j: sum(len(r[j]) for r in rows if j < len(r)) for j in free}
+        if width and max(width.values()) > 0:
+            cols["task"] = max(width, key=width.get)
+            # the columns before it that name what the task is about ("Xã | Tiêu chí còn thiếu")
+            first = next(j for j in range(cols["task"] + 1) if j in free and all(k in free for k in range(j, cols["task"] + 1)))
+            if first < cols["task"]:
+                cols["task_from"] = first
+    return cols
 
 
 def _heading_text(sec: Section) -> str:
@@ -205,17 +251,7 @@ class _Extractor:
             if len(group) < 3:
                 continue
             header = self._cells(group[0])
-            cols: dict[str, int] = {}
-            for j, (_, _, h) in enumerate(header):
-                f = strip(h).lower()
-                if "chu tri" in f or "thuc hien" in f and "thoi" not in f:
-                    cols.setdefault("lead", j)
-                elif "phoi hop" in f:
-                    cols.setdefault("partners", j)
-                elif "thoi gian" in f or "thoi han" in f or "tien do" in f or "hoan thanh" in f:
-                    cols.setdefault("time", j)
-                elif "nhiem vu" in f or "noi dung" in f or "cong viec" in f or "hoat dong" in f:
-                    cols.setdefault("task", j)
+            cols = column_roles([h for _, _, h in header], [[c[2] for c in self._cells(ln)] for ln in group[2:]])
             if "task" not in cols or not ({"lead", "partners", "time"} & set(cols)):
                 continue
             for ln in group[1:]:
@@ -224,6 +260,9 @@ class _Extractor:
                     continue  # the |---| separator, or a broken row
                 get = lambda k: cells[cols[k]] if k in cols else None  # noqa: E731
                 task, lead, partners, time = get("task"), get("lead"), get("partners"), get("time")
+                if "task_from" in cols:  # the row's subject and its task: one span over both cells
+                    a = cells[cols["task_from"]][0]
+                    task = (a, task[1], self.text[a:task[1]])
                 sec = self.section_at(ln.start)
                 self.add(sec, _Content(*task), split_agencies(lead[2]) if lead else [],
                          split_agencies(partners[2]) if partners else [],
@@ -243,66 +282,81 @@ class _Extractor:
         return out
 
     # --- TỔ CHỨC THỰC HIỆN -------------------------------------------------------------------
-    def assignments(self) -> None:
+    def _assignment_sections(self) -> list[Section]:
+        """The items of TỔ CHỨC THỰC HIỆN, and anywhere an item whose heading is an agency
+        with a colon ("1. Sở Nông nghiệp và Môi trường (Cơ quan thường trực …):", "11. UBND
+        cấp huyện:") over the duties lettered below it."""
+        out: list[Section] = []
         for part in self.sections:
-            if part.level != 1 or "to chuc thuc hien" not in strip(part.heading).lower():
-                continue
-            children = [s for s in self.sections if s.level > 1 and part.start <= s.start < part.end
+            if part.level == 1 and "to chuc thuc hien" in strip(part.heading).lower():
+                out += [s for s in self.sections if s.level > 1 and part.start <= s.start < part.end
                         and s.path.count(".") == 1]
-            for sec in children:
-                head_line = next(ln for ln in self.lines if ln.start == sec.start)
-                hc = _content(head_line)
-                htext = _heading_text(sec)
-                offset = hc.end - len(htext) if hc.text.endswith(htext) else hc.start
-                agency_text, task_from_head = htext, None
-                if m := re.match(r"(?:Đề nghị|Giao)\s+", agency_text):
-                    agency_text = agency_text[m.end():]
-                if v := _VERB.search(agency_text):
-                    task_from_head = _Content(offset + len(htext) - len(agency_text) + v.start(),
-                                              offset + len(htext), agency_text[v.start():])
-                    role_partner = v.group() == "phối hợp"
-                    agency_text = agency_text[:v.start()]
+        for sec in self.sections:
+            head = _heading_text(sec).rstrip(" *")
+            if sec.level > 1 and sec not in out and head.endswith(":") and _agencies(head[:-1]):
+                out.append(sec)
+        return sorted(out, key=lambda s: s.start)
+
+    def assignments(self) -> None:
+        for sec in self._assignment_sections():
+            head_line = next(ln for ln in self.lines if ln.start == sec.start)
+            hc = _content(head_line)
+            htext = _heading_text(sec)
+            offset = hc.end - len(htext) if hc.text.endswith(htext) else hc.start
+            agency_text, task_from_head = htext, None
+            if m := re.match(r"(?:Đề nghị|Giao)\s+", agency_text):
+                agency_text = agency_text[m.end():]
+            if v := _VERB.search(agency_text):
+                task_from_head = _Content(offset + len(htext) - len(agency_text) + v.start(),
+                                          offset + len(htext), agency_text[v.start():])
+                role_partner = v.group() == "phối hợp"
+                agency_text = agency_text[:v.start()]
+            else:
+                role_partner = False
+            agencies = _agencies(agency_text.rstrip(" :"))  # "Sở … (cơ quan thường trực):"
+            if not agencies:
+                continue
+            units = [_unlabel(_content(ln)) for ln in self.lines
+                     if sec.start < ln.start < sec.end and ln.kind in ("text", "bullet", "letter")
+                     and not _FOOTNOTE.match(ln.text) and not ln.text.startswith("|")]
+            # a lettered duty that names its own agency is that agency's (prose reads it)
+            units = [u for u in units if not (u.label and starts_agency(u.text))]
+            # a line that starts in lower case continues the one before (a page break split it)
+            merged: list[_Content] = []
+            for u in units:
+                if merged and u.text[:1].islower():
+                    merged[-1] = _Content(merged[-1].start, u.end, self.text[merged[-1].start:u.end])
                 else:
-                    role_partner = False
-                agencies = _agencies(agency_text)
-                if not agencies:
+                    merged.append(u)
+            units = merged
+            if task_from_head is not None:
+                units.insert(0, task_from_head)
+            for u in units:
+                if strip(u.text).lower().startswith("tren day la"):
                     continue
-                units = [_content(ln) for ln in self.lines
-                         if sec.start < ln.start < sec.end and ln.kind in ("text", "bullet")
-                         and not _FOOTNOTE.match(ln.text)]
-                # a line that starts in lower case continues the one before (a page break split it)
-                merged: list[_Content] = []
-                for u in units:
-                    if merged and u.text[:1].islower():
-                        merged[-1] = _Content(merged[-1].start, u.end, self.text[merged[-1].start:u.end])
-                    else:
-                        merged.append(u)
-                units = merged
-                if task_from_head is not None:
-                    units.insert(0, task_from_head)
-                for u in units:
-                    if strip(u.text).lower().startswith("tren day la"):
-                        continue
-                    partners = []
-                    pspan = None
-                    if (pm := _PARTNER.search(u.text)) and (partners := _agencies(pm["p"])):
-                        pspan = (u.start + pm.start(), u.start + pm.end())
-                    dm = DEADLINE.search(u.text)
-                    deadline = _Content(u.start + dm.start(), u.start + dm.end(), dm.group()) if dm else None
-                    lead = [] if role_partner and u is task_from_head else agencies
-                    if role_partner and u is task_from_head:
-                        partners = agencies + partners
-                    self.add(sec, u, lead, partners, deadline, min(u.start, sec.start), u.end, "assignment",
-                             (hc.start, hc.end), pspan)
+                partners = []
+                pspan = None
+                if (pm := _PARTNER.search(u.text)) and (partners := _agencies(pm["p"])):
+                    pspan = (u.start + pm.start(), u.start + pm.end())
+                dm = DEADLINE.search(u.text)
+                deadline = _Content(u.start + dm.start(), u.start + dm.end(), dm.group()) if dm else None
+                lead = [] if role_partner and u is task_from_head else agencies
+                if role_partner and u is task_from_head:
+                    partners = agencies + partners
+                self.add(sec, u, lead, partners, deadline, min(u.start, sec.start), u.end, "assignment",
+                         (hc.start, hc.end), pspan)
 
     # --- prose and reporting duties ---------------------------------------------------------
     def prose(self) -> None:
         for ln in self.lines:
-            if ln.kind not in ("text", "bullet") or self.covered(ln.start, ln.end) or _FOOTNOTE.match(ln.text):
+            if ln.kind not in ("text", "bullet", "num", "letter") or self.covered(ln.start, ln.end) \
+                    or _FOOTNOTE.match(ln.text) or ln.text.startswith("|"):
                 continue
             if self.section_at(ln.start).path == RECIPIENTS:
                 continue  # the distribution list names agencies but gives them no duty
-            c = _content(ln)
+            c = _unlabel(_content(ln))
+            if ln.kind in ("num", "letter") and len(c.text.split()) < 8:
+                continue  # a heading, not a duty
             for a, b in _sentences(self.text, c.start, c.end):
                 s = _Content(a, b, self.text[a:b])
                 if self.covered(a, b):

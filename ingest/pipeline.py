@@ -7,7 +7,7 @@ from pathlib import Path
 from ingest.chunker import DEFAULT_MAX_TOKENS, chunk_document
 from ingest.citations import extract_citations
 from ingest.layout import footnotes, reflow
-from ingest.metadata import extract_metadata
+from ingest.metadata import document_title, extract_metadata
 from ingest.normalize import nfc
 from ingest.obligations import extract_obligations
 from ingest.readers import read_text, supported_extensions
@@ -34,6 +34,7 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.obligations = extract_obligations(doc.name, text, sections, parsed)
     doc.cited = extract_citations(doc.name, text)
     doc.meta = extract_metadata(text, sections, parsed)
+    doc.title = document_title(doc.meta) or doc.title  # the whole subject, not its first line
     doc.footnotes = footnotes(text)
     doc.units = build_units(doc.name, text, sections, doc.chunks, parsed, doc.obligations, doc.cited, doc.meta)
     if not doc.chunks:

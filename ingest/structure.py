@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.normalize import strip
+from ingest.normalize import UPPER, strip
 from ingest.types import Section
 
 _DECOR = re.compile(r"^[#\s*_>]+")
@@ -19,8 +19,16 @@ _NUM = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(\.|\s)\s*\S")
 _LETTER = re.compile(r"^([a-zđ])\)\s*\S")
 _BULLET = re.compile(r"^[-–•+*]\s")
 _RECIPIENTS = re.compile(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
+# "PHỤ LỤC …", "Phụ lục: Danh mục nhiệm vụ", "Phụ lục I", "Phụ lục số 02"; not the prose
+# "Phụ lục kèm theo …" (that opens no section)
+_APPENDIX = re.compile(r"^(?:PHỤ LỤC|Phụ lục|Phụ Lục)(?:\s+(?:số\s+)?(?P<n>[IVX]{1,5}|\d{1,2}|[A-Z])\b)?(?P<rest>\s*[:.\-–]|\s*$)?")
+# a personal name on its own line ("Trần Minh Khang"): the signer, the end of the signature
+NAME = re.compile(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
+                  r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
 
 RECIPIENTS = "Nơi nhận"  # section path of the distribution list at the end
+APPENDIX = "Phụ lục"  # section path of an appendix (with its number: "Phụ lục II")
+HEADINGS = ("roman", "num", "letter", "recipients", "appendix")  # line kinds that open a section
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ class Line:
     start: int  # offsets of the stripped line in the document text
     end: int
     text: str  # the stripped line as stored
-    kind: str  # "roman" | "num" | "letter" | "bullet" | "recipients" | "text"
+    kind: str  # "roman" | "num" | "letter" | "bullet" | "recipients" | "appendix" | "text"
     label: str = ""
     level: int = 0
 
@@ -45,6 +53,8 @@ def classify(text: str, start: int) -> Line:
     c = clean(raw)
     if _RECIPIENTS.match(c.rstrip(":")) or _RECIPIENTS.match(c):
         return Line(s, e, raw, "recipients", RECIPIENTS, 1)
+    if (m := _APPENDIX.match(c)) and (m["rest"] is not None or c[:7].isupper()) and len(c) < 200:
+        return Line(s, e, raw, "appendix", f"{APPENDIX} {m['n']}" if m["n"] else APPENDIX, 1)
     if _BULLET.match(raw):
         return Line(s, e, raw, "bullet")
     if m := _ROMAN.match(c):
@@ -79,27 +89,51 @@ def _short(heading: str, limit: int = 110) -> str:
 def parse_sections(text: str, parsed: list[Line] | None = None) -> list[Section]:
     """Sections in document order; each span runs to the next heading of its level or above."""
     parsed = lines(text) if parsed is None else parsed
-    heads = [ln for ln in parsed if ln.kind in ("roman", "num", "letter", "recipients")]
+    heads = _end_matter([ln for ln in parsed if ln.kind in HEADINGS], parsed)
     # a plan with no roman parts uses "1." as its top level: shift levels so it is level 1
-    if heads and not any(h.kind == "roman" for h in heads):
-        min_level = min(h.level for h in heads if h.kind != "recipients")
+    fixed = ("recipients", "appendix")
+    if heads and not any(h.kind == "roman" for h in heads) and any(h.kind not in fixed for h in heads):
+        min_level = min(h.level for h in heads if h.kind not in fixed)
         heads = [Line(h.start, h.end, h.text, h.kind, h.label,
-                      h.level if h.kind == "recipients" else h.level - min_level + 1) for h in heads]
+                      h.level if h.kind in fixed else h.level - min_level + 1) for h in heads]
     first = heads[0].start if heads else len(text)
     sections = [Section("", "", 0, 0, first if heads else len(text), ())]
     stack: list[tuple[Line, tuple[str, ...]]] = []
     for i, h in enumerate(heads):
         while stack and stack[-1][0].level >= h.level:
             stack.pop()
-        if h.kind == "recipients":
+        if h.kind in fixed:
             stack.clear()
         labels = [s[0].label for s in stack] + [h.label]
         crumb = (stack[-1][1] if stack else ()) + (_short(h.text),)
-        end = next((n.start for n in heads[i + 1:] if n.level <= h.level or n.kind == "recipients"),
-                   len(text))
+        end = next((n.start for n in heads[i + 1:] if n.level <= h.level or n.kind in fixed), len(text))
         sections.append(Section(".".join(labels), h.text, h.level, h.start, end, crumb))
         stack.append((h, crumb))
     return sections
+
+
+def _end_matter(heads: list[Line], parsed: list[Line]) -> list[Line]:
+    """The distribution list ends with the signature (short lines: "TM. ỦY BAN NHÂN DÂN",
+    "(Đã ký)", the signer's name). What follows it without a heading of its own (a task table,
+    numbered annex items) opens an appendix section instead of being filed under "Nơi nhận"."""
+    rec = next((h for h in heads if h.kind == "recipients"), None)
+    if rec is None:
+        return heads
+    signed = False
+    for ln in parsed:
+        if ln.start <= rec.start:
+            continue
+        if ln.kind in ("appendix", "roman", "recipients"):
+            return heads  # a heading of its own ends the list
+        c = clean(ln.text)
+        if ln.kind == "bullet" and not signed:
+            continue
+        if not ln.text.startswith("|") and len(c) <= 60 and not signed:
+            signed = bool(NAME.match(c))
+            continue
+        annex = Line(ln.start, ln.end, ln.text, "appendix", APPENDIX, 1)
+        return sorted([h for h in heads if h.start != ln.start] + [annex], key=lambda h: h.start)
+    return heads
 
 
 def title_of(text: str, parsed: list[Line] | None = None) -> str:

@@ -107,8 +107,8 @@ def test_bom_crlf_and_nfd_are_normalised(tmp_path):
     ("blank.md", b"  \n\n \n", "file is empty"),
     ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 50, "binary content"),
     ("latin.txt", "Cơ quan".encode("utf-16-le"), "binary content"),
-    # bytes of a legacy font encoding (TCVN3): symbols, not Vietnamese, in every code page we read
-    ("tcvn3.txt", b"C\xb5 quan ch\xf7 tr\xd8 \xa1\xa2\xbe", "cannot detect the text encoding"),
+    # 8-bit text that is neither Vietnamese code page nor a legacy Vietnamese font (TCVN3, VNI)
+    ("western.txt", b"Gr\xfc\xdfe aus M\xfcnchen, \xd6ffnungszeiten \xe4ndern", "cannot detect the text encoding"),
     ("plan.xyz", b"hello", "unsupported file type"),
 ])
 def test_bad_files_give_a_clear_error_naming_the_file(tmp_path, name, data, reason):

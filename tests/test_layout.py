@@ -8,8 +8,9 @@ import pytest
 
 from conftest import SAMPLE
 from ingest import load_document
-from ingest.layout import footnotes, reflow
+from ingest.layout import footnotes, reflow, unfold_columns
 from ingest.pipeline import normalise_text
+from ingest.structure import classify
 
 PLAN_000 = SAMPLE / "000_6c111f925bb37fef.txt"
 
@@ -129,3 +130,26 @@ def test_pdf_footnote_at_page_foot_is_moved_out_of_the_cut_paragraph(tmp_path) -
     assert doc.text[n.marker[0]:n.marker[1]] == "⁴"
     holder = next(c for c in doc.chunks if c.start <= n.start < c.end)
     assert holder.section == "I.1" and doc.text[holder.start:holder.end] == holder.text
+
+
+@pytest.mark.parametrize("line,kind,label", [
+    ("PHỤ LỤC", "appendix", "Phụ lục"), ("PHỤ LỤC DANH MỤC SẢN PHẨM OCOP", "appendix", "Phụ lục"),
+    ("Phụ lục: Danh mục nhiệm vụ", "appendix", "Phụ lục"), ("Phụ lục I", "appendix", "Phụ lục I"),
+    ("PHỤ LỤC II: BIỂU MẪU BÁO CÁO", "appendix", "Phụ lục II"), ("**PHỤ LỤC**", "appendix", "Phụ lục"),
+    ("Phụ lục kèm theo Kế hoạch này gồm 3 biểu mẫu.", "text", ""),
+])
+def test_appendix_headings(line: str, kind: str, label: str) -> None:
+    got = classify(line, 0)
+    assert (got.kind, got.label) == (kind, label)
+
+
+def test_typed_columns_unfold_left_then_right() -> None:
+    typed = ("UỶ BAN NHÂN DÂN                    CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+             "  TỈNH NGHỆ AN                          Độc lập - Tự do - Hạnh phúc\n"
+             "                                     ---------------\n"
+             "Số: 15/CT-UBND                         Nghệ An, ngày 29 tháng 8 năm 2025\n\n"
+             "        CHỈ THỊ\nVề nhiệm vụ năm học   2025-2026\n")
+    assert unfold_columns(typed) == (
+        "UỶ BAN NHÂN DÂN\nTỈNH NGHỆ AN\nSố: 15/CT-UBND\nCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "Độc lập - Tự do - Hạnh phúc\n---------------\nNghệ An, ngày 29 tháng 8 năm 2025\n\n"
+        "        CHỈ THỊ\nVề nhiệm vụ năm học   2025-2026\n")  # a gap before column 24 is not a column

@@ -109,3 +109,20 @@ def test_missing_fields_are_none(tmp_path) -> None:
     f.write_text("Ghi chú họp giao ban\n\n1. Sở Nội vụ chủ trì rà soát.\n", encoding="utf-8")
     m = load_document(f).meta.to_json()
     assert all(v is None for v in m.values()), m
+
+
+def test_typed_two_column_header_and_issuer_below_its_superior(tmp_path) -> None:
+    f = tmp_path / "kh.txt"
+    f.write_text("UBND TỈNH ĐỒNG NAI                  CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                 "    SỞ Y TẾ                           Độc lập - Tự do - Hạnh phúc\n"
+                 "Số: 1245/KH-SYT                   Đồng Nai, ngày 10 tháng 3 năm 2025\n\n"
+                 "                 KẾ HOẠCH\n   Phòng, chống bệnh sốt xuất huyết\n   năm 2025\n        -----\n\n"
+                 "I. MỤC ĐÍCH\n\n1. Chủ động giám sát, phát hiện sớm ổ dịch.\n\n"
+                 "Nơi nhận:                                  KT. GIÁM ĐỐC\n- UBND tỉnh;              PHÓ GIÁM ĐỐC\n"
+                 "- Lưu: VT.\n                                       Phan Thị Ngọc Lan\n", encoding="utf-8")
+    doc = load_document(f)
+    m = doc.meta
+    assert (m.so_hieu, m.loai, m.co_quan_ban_hanh, m.noi_ban_hanh, m.ngay_ban_hanh, m.trich_yeu, m.nguoi_ky,
+            m.noi_nhan) == ("1245/KH-SYT", "Kế hoạch", "SỞ Y TẾ", "Đồng Nai", "2025-03-10",
+                            "Phòng, chống bệnh sốt xuất huyết năm 2025", "Phan Thị Ngọc Lan", ["UBND tỉnh", "Lưu: VT"])
+    assert doc.title == "KẾ HOẠCH Phòng, chống bệnh sốt xuất huyết năm 2025"

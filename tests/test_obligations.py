@@ -239,3 +239,37 @@ def test_cli_obligations_and_citations(sample_index):
     proc = tracuu("citations", "--cites", "72/2015/NĐ-CP", "--format", "json", "--index", str(sample_index))
     cited = json.loads(proc.stdout)
     assert {c["doc"] for c in cited} == {TAY_NINH} and cited[0]["date"] == "2015-09-07"
+
+
+@pytest.mark.parametrize("header,roles", [
+    (["STT", "Nội dung thực hiện", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian thực hiện", "Sản phẩm", "Ghi chú"],
+     {"task": 1, "lead": 2, "partners": 3, "time": 4, "product": 5, "note": 6}),
+    (["Nhiệm vụ", "Đơn vị thực hiện", "Đơn vị phối hợp", "Thời hạn hoàn thành"],
+     {"task": 0, "lead": 1, "partners": 2, "time": 3}),
+    (["TT", "Xã", "Tiêu chí còn thiếu", "Đơn vị giúp đỡ", "Thời hạn"], {"task": 2, "task_from": 1, "lead": 3, "time": 4}),
+])
+def test_table_column_roles_by_header_wording(header, roles):
+    from ingest.obligations import column_roles
+
+    rows = [["1", "Hương Lung", "Tiêu chí 19 (Quốc phòng và An ninh): chưa đạt chuẩn an toàn", "Công an huyện", "30/9/2025"]]
+    assert column_roles(header, rows) == roles
+
+
+def test_lettered_duties_under_an_agency_heading_and_recipients_give_no_rows():
+    text = normalise_text(
+        "II. NHIỆM VỤ CỤ THỂ\n\n1. Sở Nông nghiệp và Môi trường (cơ quan thường trực):\n\n"
+        "a) Theo dõi diễn biến thời tiết, tham mưu ban hành công điện chỉ đạo ứng phó kịp thời.\n\n"
+        "b) Chủ trì kiểm tra hiện trạng hồ chứa nước; hoàn thành trước ngày 20/5/2025.\n\n"
+        "2. Công an tỉnh chủ trì, phối hợp với Sở Xây dựng phân luồng giao thông tại các tuyến đường bị ngập sâu.\n\n"
+        "Nơi nhận:\n- Sở Tài chính;\n- Sở Nội vụ;\n\nCHỦ TỊCH\n\nVõ Thành Lâm\n\n"
+        "| Nhiệm vụ | Cơ quan chủ trì | Thời hạn |\n|---|---|---|\n| Diễn tập cứu nạn | Bộ Chỉ huy Quân sự tỉnh | Quý III/2025 |\n")
+    parsed = lines(text)
+    sections = parse_sections(text, parsed)
+    rows = extract_obligations("x.txt", text, sections, parsed)
+    got = {(r.section, r.lead, r.deadline) for r in rows}
+    assert ("II.1", ("Sở Nông nghiệp và Môi trường",), None) in got
+    assert ("II.1", ("Sở Nông nghiệp và Môi trường",), "trước ngày 20/5/2025") in got
+    assert ("II.2", ("Công an tỉnh",), None) in got
+    assert ("Phụ lục", ("Bộ Chỉ huy Quân sự tỉnh",), "Quý III/2025") in got  # the table after the signature
+    assert not [r for r in rows if r.section == "Nơi nhận" or "Sở Tài chính" in r.lead]
+    assert [s.path for s in sections if s.level] == ["II", "II.1", "II.1.a", "II.1.b", "II.2", "Nơi nhận", "Phụ lục"]

@@ -1,6 +1,7 @@
 """Readers: every format and encoding officials send, built in code, and clear errors."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -142,3 +143,87 @@ def test_size_limit_is_configurable(tmp_path: Path, monkeypatch) -> None:
     small.write_text(VI * 30, encoding="utf-8")
     with pytest.raises(IngestError, match="limit"):
         read_text(small)
+
+
+def test_word_numbering_levels_formats_and_restart(tmp_path: Path) -> None:
+    """numbering.xml: I. / 1. / a) levels, a deeper level restarting under each parent, and a
+    second list instance with startOverride (Word's "restart at 1")."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    levels = "".join(f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{f}"/><w:lvlText w:val="{t}"/></w:lvl>'
+                     for i, (f, t) in enumerate([("upperRoman", "%1."), ("decimal", "%2."), ("lowerLetter", "%3)")]))
+    numbering.insert(0, parse_xml(f'<w:abstractNum {nsdecls("w")} w:abstractNumId="70">{levels}</w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="70"><w:abstractNumId w:val="70"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="71"><w:abstractNumId w:val="70"/>'
+                               '<w:lvlOverride w:ilvl="1"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'))
+    for text, level, num in [("MỤC ĐÍCH", 0, 70), ("Mục đích", 1, 70), ("Yêu cầu", 1, 70), ("Rõ việc", 2, 70),
+                             ("Rõ người", 2, 70), ("NHIỆM VỤ", 0, 70), ("Tuyên truyền", 1, 70),
+                             ("Tập huấn", 2, 70), ("Danh mục", 1, 71)]:
+        p = d.add_paragraph(text)
+        p._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr>'))
+    d.add_paragraph("Danh sách", style="List Number")  # numbered through its style
+    d.save(tmp_path / "n.docx")
+    text = read_text(tmp_path / "n.docx")[0]
+    assert [ln for ln in text.split("\n") if ln][:9] == [
+        "I. MỤC ĐÍCH", "1. Mục đích", "2. Yêu cầu", "a) Rõ việc", "b) Rõ người", "II. NHIỆM VỤ", "1. Tuyên truyền",
+        "a) Tập huấn", "1. Danh mục"]
+    assert re.search(r"(?m)^1\. Danh sách$", text)
+
+
+def test_html_ordered_list_types_and_start(tmp_path: Path) -> None:
+    f = tmp_path / "p.html"
+    f.write_text('<html><body><article><ol type="I"><li>MỤC ĐÍCH</li><li>NHIỆM VỤ<ol start="3"><li>Tuyên truyền'
+                 '<ol type="a"><li>Sở Nội vụ chủ trì</li><li>Sở Tư pháp phối hợp</li></ol></li></ol></li></ol>'
+                 "</article></body></html>", encoding="utf-8")
+    assert [ln for ln in read_text(f)[0].split("\n") if ln] == [
+        "I. MỤC ĐÍCH", "II. NHIỆM VỤ", "3. Tuyên truyền", "a) Sở Nội vụ chủ trì", "b) Sở Tư pháp phối hợp"]
+
+
+def test_pdf_table_ruled_with_lines(tmp_path: Path) -> None:
+    """A table drawn with line segments (as ReportLab and Word draw grids), a cell wrapping
+    onto two lines: one markdown row per table row, the cell's lines joined."""
+    from fpdf import FPDF
+
+    from tests.docbuild import FONT
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    pdf.text(20, 30, "Bảng phân công nhiệm vụ như sau:")
+    xs, ys = [20, 80, 140, 190], [40, 50, 66, 76]
+    for y in ys:
+        pdf.line(xs[0], y, xs[-1], y)
+    for x in xs:
+        pdf.line(x, ys[0], x, ys[-1])
+    for i, row in enumerate([["Nội dung thực hiện", "Cơ quan chủ trì", "Thời hạn"],
+                             ["Tập huấn cán bộ cấp xã về", "Sở Nội vụ", "Quý III/2025"],
+                             ["Rà soát văn bản", "Sở Tư pháp", "Thường xuyên"]]):
+        for j, cell in enumerate(row):
+            pdf.text(xs[j] + 2, ys[i] + 6, cell)
+    pdf.text(xs[0] + 2, ys[1] + 12, "pháp luật mới")
+    pdf.output(str(tmp_path / "t.pdf"))
+    text = read_text(tmp_path / "t.pdf")[0]
+    assert "| Nội dung thực hiện | Cơ quan chủ trì | Thời hạn |\n|---|---|---|\n" \
+           "| Tập huấn cán bộ cấp xã về pháp luật mới | Sở Nội vụ | Quý III/2025 |\n" \
+           "| Rà soát văn bản | Sở Tư pháp | Thường xuyên |" in text
+
+
+def test_markdown_footnotes_read_as_superscripts(tmp_path: Path) -> None:
+    from ingest import load_document
+
+    f = tmp_path / "kh.md"
+    f.write_text("## I. MỤC TIÊU\n\n- Bám sát Bộ tiêu chí xã nông thôn mới nâng cao[^1] của tỉnh.\n\n"
+                 "## II. NHIỆM VỤ\n\n- Rà soát các tiêu chí.\n\n[^1]: Gồm 19 tiêu chí theo Bộ tiêu chí quốc gia.\n",
+                 encoding="utf-8")
+    doc = load_document(f)
+    assert "nâng cao¹ của tỉnh." in doc.text
+    (note,) = doc.footnotes
+    assert doc.text[note.start:note.end] == "¹ Gồm 19 tiêu chí theo Bộ tiêu chí quốc gia." and note.marker is not None
+    part_i = next(s for s in doc.sections if s.path == "I")
+    assert part_i.start <= note.start < part_i.end  # moved after the paragraph citing it
