@@ -1,18 +1,13 @@
 """The question's words against a passage's: diacritic-free matching weighted by rarity in the
 corpus, with the syllables a user typed with marks matched as written ("phở bò" is not "phố bộ").
-Shared by the answerers (assistant.answer, assistant.rows_answer)."""
+Features of the answer scorer (assistant.scorer)."""
 from __future__ import annotations
 
-import copy
 import re
 from typing import Callable
 
 from assistant.understand import Question
 from ingest.normalize import fold, has_diacritics, nfc, strip
-
-# the words that ask for a role ("giao Sở nào chủ trì", "phối hợp với đơn vị nào", "thời hạn")
-ROLE_SYLLABLES = frozenset("giao chu tri phu trach chiu nhiem phoi hop thoi han gian hoan thanh truoc ngay khi nao "
-                           "co quan don vi ai so ban nganh cap lead leads coordinate who when".split())
 
 # a document number as the diacritic-free lowercase text has it: "144-kh/đuk", "72/2015/nđ-cp"
 DOCNUM = re.compile(r"\d+(?:/\d{4})?\s?[-/]\s?[a-zđ][a-zđ0-9]*(?:[-/][a-zđ0-9]+)*")
@@ -76,13 +71,3 @@ class QuestionTerms:
 
     def cover(self, own: set[str], context: set[str] = frozenset()) -> float:
         return sum(w for t, w in self.weights.items() if self.matched(t, own) or self.matched(t, context)) / self.total
-
-    def without(self, syllables: frozenset[str]) -> "QuestionTerms":
-        """The same question less the words made only of `syllables` (diacritic-free)."""
-        out = copy.copy(self)
-        out.weights = {t: w for t, w in self.weights.items() if not set(t[2:].split("_")) <= syllables}
-        out.total = sum(out.weights.values()) or 1.0
-        return out
-
-    def weight(self, t: str) -> float:
-        return self.weights.get(t, 0.0)

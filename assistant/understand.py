@@ -3,7 +3,7 @@ the passage must be about. Works on the diacritic-free form, so "chu tri" = "ch�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.normalize import UPPER, has_diacritics, strip
 from index.lexical import STOP_SYLLABLES
@@ -25,13 +25,18 @@ INTENT_CUES: dict[str, tuple[str, ...]] = {
                        r"\d+[-/][a-z].*\bban hanh\b", r"\bban hanh\b.*\d+[-/][a-z]",
                        r"which document", r"what document", r"issued"),
     "quantity": (r"bao nhieu", r"how many", r"how much", r"may (nuoc|tinh|lan|bao)"),
+    # about the document itself: who issued or signed it, when, its number
+    "header": (r"\b(ai|co quan nao|don vi nao|cap nao) (da )?(ban hanh|ky)\b", r"\bnguoi ky\b", r"\bky boi\b",
+               r"\bban hanh (ngay|nam|khi|luc)", r"\bso hieu\b", r"\bdo (ai|co quan nao|ubnd|uy ban)",
+               r"who (issued|signed)", r"(issued|signed) (by|on|in)", r"when was .* (issued|signed)"),
     "lead": (r"chu tri", r"\bai\b", r"co quan nao", r"don vi nao", r"to chuc nao", r"ban nao",
              r"chiu trach nhiem", r"tham muu", r"\bwho\b", r"which agenc", r"which unit",
              r"which bod", r"responsible", r"\blead"),
 }
 # checked in this order: "phối hợp" questions also say "cơ quan nào", and questions about
 # a cited document ask "ban hành ngày nào" without wanting a deadline
-INTENT_ORDER = ("duties", "documents", "partner", "cited_document", "deadline", "quantity", "lead")
+INTENT_ORDER = ("duties", "documents", "partner", "cited_document", "deadline", "quantity", "header", "lead")
+INTENTS = INTENT_ORDER + ("content",)
 
 _ENGLISH = re.compile(r"\b(what|which|who|when|where|how|the|of|is|are|does|do|in|for)\b")
 _NAME = re.compile(rf"(?<![\w])((?:[{UPPER}]\w*)(?:\s+[{UPPER}]\w*)+)")
@@ -44,14 +49,21 @@ class Question:
     english: bool
     names: tuple[str, ...]  # stripped proper names ("quang tri") the answer must be about
     numbers: tuple[str, ...]  # numbers already in the question (not an answer to it)
-    unit: str | None = None  # what a "bao nhiêu X" question counts (stripped first syllable of X)
+    # a soft intent: each intent whose cues the question has shares the mass, the first in
+    # INTENT_ORDER twice as much; no cue at all is "content". Features, not a router.
+    intents: dict[str, float] = field(default_factory=dict)
 
 
 def understand(question: str) -> Question:
     s = strip(question)
-    intent = next((name for name in INTENT_ORDER if any(re.search(p, s) for p in INTENT_CUES[name])),
-                  "content")
-    english = not has_diacritics(question) and len(_ENGLISH.findall(s)) >= 2
+    found = [name for name in INTENT_ORDER if any(re.search(p, s) for p in INTENT_CUES[name])]
+    intent = found[0] if found else "content"
+    mass = {name: (2.0 if i == 0 else 1.0) for i, name in enumerate(found)} or {"content": 1.0}
+    total = sum(mass.values())
+    intents = {name: m / total for name, m in mass.items()}
+    # "… in Tây Ninh?" is English: place names keep their marks in any language
+    unnamed = re.sub(rf"(?<![\w])[{UPPER}]\w*", " ", question)
+    english = not has_diacritics(unnamed) and len(_ENGLISH.findall(s)) >= 2
     names = []
     for m in _NAME.finditer(question):
         words = m.group(1).split()
@@ -60,5 +72,4 @@ def understand(question: str) -> Question:
         name = strip(" ".join(words))
         if len(words) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
             names.append(name)
-    unit = m.group(2) if (m := re.search(r"\b(bao nhieu|may)\s+(\w+)", s)) else None
-    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), unit)
+    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), intents)

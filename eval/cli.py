@@ -10,10 +10,10 @@ from assistant.cli import _index_arg, _llm_arg, build_parser, index_dir, run
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
-    from eval.run import evaluate, format_report, write_report
+    from eval.run import evaluate, evaluate_cross_fit, format_report, write_report
 
     assistant = Assistant(index_dir(args), llm=args.llm)
-    report = evaluate(args.gold, assistant, k=args.k)
+    report = (evaluate_cross_fit if args.cross_fit else evaluate)(args.gold, assistant, k=args.k)
     print(format_report(report))
     if args.vs_langchain:
         from eval.compare import format_side_by_side, langchain_answers
@@ -49,8 +49,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-k", type=int, default=10, help="số đoạn tìm kiếm (mặc định 10)")
     e.add_argument("--vs-langchain", action="store_true",
                    help="trả lời thêm bằng RAG LangChain thuần (đoạn đầu tiên) và in cả hai")
+    e.add_argument("--cross-fit", action="store_true",
+                   help="trả lời câu hỏi của mỗi văn bản bằng trọng số bộ chấm điểm được khớp không dùng văn bản đó")
     _llm_arg(e)
     e.set_defaults(func=cmd_eval)
+    f = sub.add_parser("fit", help="khớp lại trọng số bộ chấm điểm câu trả lời (python -m eval.fit)")
+    f.add_argument("--out", type=Path, default=None, help="tệp trọng số JSON (mặc định assistant/data/scorer.json)")
+    f.set_defaults(func=lambda a: __import__("eval.fit").fit.main(["--out", str(a.out)] if a.out else []))
 
     b = sub.add_parser("bench", help="đo chuẩn: `bench retrieval` so sánh các hệ tìm kiếm")
     bsub = b.add_subparsers(dest="what", required=True, title="lệnh", metavar="LỆNH")

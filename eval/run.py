@@ -99,6 +99,31 @@ def evaluate(gold_path: Path, assistant: Assistant, k: int = 10) -> Report:
     return Report(len(results), summarise(results), by_type, results)
 
 
+def evaluate_cross_fit(gold_path: Path, assistant: Assistant, k: int = 10, log=print) -> Report:
+    """Every question answered by scorer weights fitted without any question about its
+    documents (eval.fit), over the training sets plus this gold set on this index."""
+    from eval.fit import SETS, collect, fit_without
+
+    sets = {n: v for n, v in SETS.items() if v[0].resolve() != Path(gold_path).resolve()}
+    sets["eval"] = (Path(gold_path), Path(assistant.searcher.index_dir))
+    data = collect(sets, {"eval": assistant.searcher.index_dir}, assistant.embedder.inner, log)
+    rows = [r for rs in data.values() for r in rs]
+    items = load_gold(gold_path)
+    fitted: dict[frozenset, object] = {}
+    results = []
+    for it in items:
+        key = frozenset(it.docs) or frozenset({"#" + it.id})
+        if key not in fitted:
+            fitted[key] = fit_without(rows, frozenset(it.docs), {it.id})
+        assistant.weights = fitted[key]
+        results.append(evaluate_item(assistant, it, k))
+    assistant.weights = None
+    by_type = {t: summarise([r for r in results if r.type == t]) for t in sorted({r.type for r in results})}
+    report = Report(len(results), summarise(results), by_type, results)
+    report.metrics["cross_fitted_folds"] = len(fitted)
+    return report
+
+
 def format_report(report: Report) -> str:
     lines = [f"{'metric':28} value"]
     lines += [f"{k:28} {v:.3f}" if isinstance(v, float) else f"{k:28} {v}" for k, v in report.metrics.items()]

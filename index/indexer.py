@@ -103,7 +103,7 @@ class Indexer:
         try:
             con = gen.con
             for name in remove + [d.name for d, _ in docs]:
-                for table in ("chunks", "obligations", "citations"):
+                for table in ("chunks", "obligations", "citations", "units"):
                     con.execute(f"DELETE FROM {table} WHERE doc = ?", (name,))
                 con.execute("DELETE FROM documents WHERE name = ?", (name,))
             pending: dict[str, str] = {}
@@ -124,6 +124,14 @@ class Indexer:
                         " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (c.doc, c.ord, c.section, json.dumps(list(c.breadcrumb), ensure_ascii=False),
                          c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
+                for u in doc.units:  # embedded as what they are read with: their context and text
+                    utext = "\n".join(p for p in (u.context, u.text) if p)
+                    h = hashlib.sha256(("e5-passage\n" + utext).encode()).hexdigest()
+                    if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
+                        pending[h] = utext
+                    con.execute("INSERT INTO units (doc, ord, chunk, kind, start, end, text, context, roles, embed_hash)"
+                                " VALUES (?,?,?,?,?,?,?,?,?,?)", (u.doc, u.ord, u.chunk, u.kind, u.start, u.end,
+                                                                  u.text, u.context, json.dumps(u.roles), h))
                 con.executemany(
                     "INSERT INTO obligations (doc, section, task, lead, partners, deadline, deadline_norm, start,"
                     " end, source, spans) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -144,7 +152,8 @@ class Indexer:
                 con.executemany("INSERT INTO embeddings VALUES (?, ?)",
                                 [(k, v.tobytes()) for k, v in zip(keys, vecs)])
             # drop vectors no chunk uses any more, so the store does not grow without bound
-            con.execute("DELETE FROM embeddings WHERE hash NOT IN (SELECT embed_hash FROM chunks)")
+            con.execute("DELETE FROM embeddings WHERE hash NOT IN (SELECT embed_hash FROM chunks"
+                        " UNION SELECT embed_hash FROM units)")
             rows = con.execute("SELECT e.vec FROM chunks c JOIN embeddings e ON e.hash = c.embed_hash"
                                " ORDER BY c.id").fetchall()
             con.commit()

@@ -27,7 +27,7 @@ from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_gen
 from index.restore import Restorer
 from index.types import Hit
 from index.vectors import read_faiss
-from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
+from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
 
 RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
@@ -50,6 +50,10 @@ class Snapshot:
     texts: dict[str, str] = field(default_factory=dict)  # document name -> stored text
     con: sqlite3.Connection | None = field(default=None, repr=False)  # open on this generation's store
     _con_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    units: list[Unit] = field(default_factory=list)  # answer units (ingest.units) and their e5 vectors
+    unit_vectors: np.ndarray | None = None
+    units_by_chunk: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (doc, chunk ord)
 
     def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._con_lock:
@@ -147,15 +151,26 @@ class Searcher:
             headers = load_headers(con)
             meta = doc_meta([(r["name"], r["title"], r["text"]) for r in docs], headers)
             faiss = read_faiss(gen / "vectors.faiss")
+            urows = con.execute("SELECT u.*, e.vec FROM units u JOIN embeddings e ON e.hash = u.embed_hash"
+                                " ORDER BY u.id").fetchall()
         except BaseException:
             con.close()
             raise
         chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
                         r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
         bm25 = lexical.BM25([r["lex"].split() for r in rows])
+        units = [Unit(r["doc"], r["ord"], r["kind"], r["start"], r["end"], r["text"], r["context"],
+                      tuple(json.loads(r["roles"])), r["chunk"]) for r in urows]
+        by_chunk: dict[tuple[str, int], list[int]] = {}
+        for i, u in enumerate(units):
+            by_chunk.setdefault((u.doc, u.chunk), []).append(i)
+            if u.kind in ("header", "mention"):  # (doc, -1): what a document says about itself
+                by_chunk.setdefault((u.doc, -1), []).append(i)
+        vecs = np.stack([np.frombuffer(r["vec"], dtype=np.float32) for r in urows]) if urows else None
         return Snapshot(gen.name, chunks, titles, faiss, bm25, gen / "store.sqlite",
                         Restorer(r["text"] for r in docs), obligations, cited, meta, headers,
-                        {r["name"]: r["text"] for r in docs}, con)
+                        texts={r["name"]: r["text"] for r in docs}, con=con,
+                        units=units, unit_vectors=vecs, units_by_chunk=by_chunk)
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
                filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 3  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes
+SCHEMA_VERSION = 4  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes;
+# 4: units (answer units with their embeddings)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -80,6 +81,19 @@ CREATE TABLE IF NOT EXISTS citations (
     end INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS citations_number ON citations(number_key);
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL REFERENCES documents(name) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,          -- ord of the chunk holding its start
+    kind TEXT NOT NULL,              -- ingest.types.Unit.kind
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    context TEXT NOT NULL,
+    roles TEXT NOT NULL,             -- JSON list
+    embed_hash TEXT NOT NULL         -- key into embeddings
+);
 """
 
 

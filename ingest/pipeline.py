@@ -17,6 +17,7 @@ from ingest.oserror import os_reason
 from ingest.readers import file_kind, read_text, supported_extensions
 from ingest.structure import lines, parse_sections, title_of
 from ingest.types import Document, IngestError
+from ingest.units import build_units
 
 
 def normalise_text(text: str) -> str:
@@ -39,6 +40,7 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.meta = extract_metadata(text, sections, parsed)
     doc.title = document_title(doc.meta) or doc.title  # the whole subject, not its first line
     doc.footnotes = footnotes(text)
+    doc.units = build_units(doc.name, text, sections, doc.chunks, parsed, doc.obligations, doc.cited, doc.meta)
     if not doc.chunks:
         raise IngestError(str(path), "không tìm thấy nội dung văn bản trong tệp")
     return doc

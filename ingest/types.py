@@ -80,6 +80,7 @@ class Document:
     cited: list["CitedDocument"] = field(default_factory=list)
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     footnotes: list[Footnote] = field(default_factory=list)
+    units: list["Unit"] = field(default_factory=list)  # answer units (ingest.units)
 
 
 class IngestError(Exception):
@@ -127,3 +128,18 @@ class CitedDocument:
     title: str | None
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What an answer quotes whole (ingest.units): ``text == document text[start:end]``."""
+
+    doc: str
+    ord: int
+    kind: str  # "sentence" | "item" | "row" | "field" | "heading" | "header" | "mention"
+    start: int
+    end: int
+    text: str
+    context: str = ""  # read with it, never quoted: lead-in, column names, task heading, field name
+    roles: tuple[str, ...] = ()  # "lead" | "partner" | "deadline" | "header" | "mention"
+    chunk: int = -1  # ord of the chunk holding its start

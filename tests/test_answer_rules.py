@@ -1,14 +1,12 @@
-"""How the extractive answerer picks, extends and refuses, on two small plans written for these
-tests (real index, real embedding model): a list cut at ";" is quoted whole, a section heading
-is read with the sentence below it, a question naming two documents' bodies is answered from
-both, the asked-for noun decides, and questions about documents or tasks that are not there
-are refused instead of answered with a wrong agency."""
+"""How the extractive answerer quotes and refuses, on two small plans written for these tests
+(real index, real embedding model): a list item cut at ";" is one unit and is quoted whole, a
+section heading is read with the sentence below it, a question the plans do not answer is
+refused."""
 from __future__ import annotations
 
 import pytest
 
 from assistant.terms import QuestionTerms, terms_of
-from assistant.understand import understand
 from index import lexical
 
 PROVINCE = """ỦY BAN NHÂN DÂN
@@ -119,52 +117,12 @@ def test_a_heading_is_read_with_the_sentence_below_it(small):
     assert first.doc == PROVINCE_DOC and first.quote.startswith("Từ nguồn ngân sách tỉnh"), first.quote
 
 
-def test_a_question_about_two_documents_is_answered_from_both(small):
-    ans = _answer(small, "Kế hoạch của tỉnh Hòa Bình và kế hoạch của huyện Lạc Sơn bố trí kinh phí thế nào?")
-    assert not ans.refused
-    assert {c.doc for c in ans.citations} == {PROVINCE_DOC, DISTRICT_DOC}, ans.text
-    assert "xã hội hóa" in ans.text and "theo quy định" in ans.text
-
-
-def test_the_asked_for_noun_decides_and_the_issuer_counts_as_context(small):
-    # the answering sentence repeats neither the issuer nor the province
-    ans = _answer(small, "Kế hoạch văn hóa đọc của Ủy ban nhân dân tỉnh Hòa Bình triển khai theo phương châm nào?")
-    assert not ans.refused
-    assert "thiết thực, tiết kiệm, lan tỏa" in ans.citations[0].quote
-
-
-@pytest.mark.parametrize("question", [
-    "Kế hoạch phòng chống thiên tai năm 2025 do cơ quan nào ban hành?",
-    "Kế hoạch số 999/KH-UBND do ai ban hành?",
-])
-def test_a_document_that_is_not_loaded_is_said_to_be_missing(small, question):
-    ans = _answer(small, question)
-    assert ans.refused and not ans.citations
-    assert "không có trong các văn bản đã nạp" in ans.text
-
-
-def test_the_loaded_plan_is_still_found_by_its_description(small):
-    ans = _answer(small, "Kế hoạch phát triển văn hóa đọc năm 2025 của Hòa Bình do cơ quan nào ban hành?")
-    assert not ans.refused and "ủy ban nhân dân tỉnh hòa bình" in ans.text.lower()
-    assert ans.citations[0].doc == PROVINCE_DOC
-
-
 @pytest.mark.parametrize("question", [
     "Công thức nấu phở bò gồm những gì?",  # "phở bò" is not "phố … bộ" when typed with marks
-    "Sở nào chủ trì quảng bá du lịch mạo hiểm?",  # "du lịch" only in the lead's own name
 ])
 def test_questions_the_plans_do_not_answer_are_refused(small, question):
     ans = _answer(small, question)
     assert ans.refused and not ans.citations, ans.text
-
-
-def test_an_agency_asked_what_it_does_gets_its_duties(small):
-    ans = _answer(small, "Sở Giáo dục và Đào tạo làm gì?")
-    assert understand("Sở Giáo dục và Đào tạo làm gì?").intent == "duties"
-    assert not ans.refused and ans.text.startswith("Nhiệm vụ của Sở Giáo dục và Đào tạo")
-    assert any("Ngày Sách" in c.quote for c in ans.citations)
-    # "để làm gì" asks for a purpose, not for an agency's duties
-    assert understand("Kế hoạch được ban hành để làm gì?").intent != "duties"
 
 
 def test_marked_syllables_match_as_written_unmarked_ones_match_any_marks():

@@ -118,7 +118,7 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(OutdatedIndexError, match="lược đồ 2, phiên bản này cần 3.*tracuu ingest"):
+    with pytest.raises(OutdatedIndexError, match="lược đồ 2, phiên bản này cần 4.*tracuu ingest"):
         Searcher(index_copy, embedder).documents()
     report = Indexer(index_copy, embedder).ingest([SAMPLE])
     assert report.count("replaced") == 5 and not report.errors

@@ -49,7 +49,7 @@ def test_changed_file_replaces_its_chunks_and_reuses_other_vectors(index_copy, e
     finally:
         del embedder.embed_passages
     assert [f.status for f in report.files] == ["replaced"]
-    assert calls == [1]  # only the one edited chunk is embedded again
+    assert calls == [2]  # only the edited chunk and the edited answer unit (its field line) are embedded again
     _, docs, chunks = _state(index_copy)
     assert len(docs) == 5
     texts = [t for d, _, _, _, t in chunks if d == TAY_NINH]

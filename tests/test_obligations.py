@@ -201,11 +201,12 @@ def test_rows_are_stored_and_filtered_by_alias(assistant):
         "000_6c111f925bb37fef.txt", TAY_NINH, "003_c1ee218e7dc2fd12.txt", "004_35685223f3c2ca9d.txt"}
 
 
-def test_agency_duties_are_listed_across_documents_with_citations(assistant):
+def test_agency_duties_are_answered_with_cited_units(assistant):
+    # the full list of an agency's rows is the Nghĩa vụ tab's and `tracuu obligations`'; an
+    # answer quotes the units that score best
     ans = assistant.ask("Sở Thông tin và Truyền thông phải làm gì?")
     assert not ans.refused and ans.intent == "duties"
-    assert len(ans.citations) >= 10
-    assert {c.section for c in ans.citations} >= {"II.2", "II.4", "II.7.b", "IV.3"}
+    assert any("Thông tin và Truyền thông" in c.quote for c in ans.citations), ans.text
     for c in ans.citations:
         assert assistant.searcher.document_text(c.doc)[c.start:c.end] == c.quote
 

@@ -1,0 +1,291 @@
+"""One fitted scorer: features of (question, answer unit) and a logistic model over them.
+
+Candidates are the units (ingest.units) of the top retrieved chunks, plus the header and
+cited-document units of their documents. Each gets general features — dense similarity of
+question and unit, coverage of the question's rarity-weighted words, the rarest word, the
+chunk's retrieval score and rank, the question's intent probabilities times what the unit
+states, whether the document names the places the question names, the unit's kind and
+length — and a logistic model whose weights are fitted on data (eval.fit) and shipped in
+``assistant/data/scorer.json`` scores it. A second logistic model over the best candidate's
+score and margin gives P(answerable); the refusal threshold is chosen on cross-fitted data.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from assistant.terms import DOCNUM, QuestionTerms, named_terms, terms_of
+from assistant.understand import INTENTS, Question
+from index.types import Hit
+from ingest.normalize import strip
+from ingest.types import Unit
+
+WEIGHTS = Path(__file__).parent / "data" / "scorer.json"
+MAX_HITS = 6  # chunks whose units are candidates
+KINDS = ("sentence", "item", "row", "field", "heading", "header", "mention")
+# (intent, what the unit must state) pairs whose product is a feature
+_ROLE_PAIRS = (("lead", "lead"), ("partner", "partner"), ("deadline", "deadline"), ("duties", "lead"),
+               ("header", "header"), ("cited_document", "mention"))
+FEATURES = (["dense", "dense_gap", "cover", "cover_ctx", "context_cover", "rarest", "bm25", "chunk_score", "chunk_rank",
+             "top_doc", "names", "loglen", "eng_dense", "eng_cover", "has_number", "q_numbers"]
+            + [f"p_{i}*{r}" for i, r in _ROLE_PAIRS] + [f"p_{i}*not_{r}" for i, r in _ROLE_PAIRS[:3]]
+            + ["p_cited_document*docnum", "p_quantity*number", "p_content*prose"]
+            + [f"kind_{k}" for k in KINDS])
+ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "top_names", "top_kind_asked")
+
+
+@dataclass
+class Candidate:
+    unit: Unit
+    hit: Hit
+    rank: int
+    features: np.ndarray
+    score: float = 0.0  # the model's logit: higher answers better; differences are log-odds between units
+
+
+@dataclass
+class Model:
+    """Standardised logistic regression: p = sigmoid(((x - mean) / scale) @ coef + bias)."""
+
+    coef: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.coef + self.bias
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(x), -30, 30)))
+
+    def to_json(self, names) -> dict:
+        return {"features": list(names), "coef": self.coef.round(6).tolist(), "bias": round(float(self.bias), 6),
+                "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist()}
+
+    @classmethod
+    def from_json(cls, d: dict, names) -> "Model":
+        if list(d["features"]) != list(names):
+            raise ValueError(f"{WEIGHTS}: fitted for other features; run `python -m eval.fit`")
+        return cls(np.array(d["coef"]), float(d["bias"]), np.array(d["mean"]), np.array(d["scale"]))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, weight: np.ndarray | None = None,
+                 iters: int = 50) -> Model:
+    """L2-regularised logistic regression by Newton's method on standardised features."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.ones(len(x)) if weight is None else weight
+    beta = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -30, 30)))
+        grad = z.T @ (w * (p - y)) + reg * beta
+        hess = (z * (w * p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    return Model(beta[:-1], float(beta[-1]), mean, scale)
+
+
+def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, l2: float = 1.0,
+               iters: int = 50) -> Model:
+    """Conditional logit: for each question, P(unit i answers) = softmax over its candidates of
+    x_i @ coef; fitted by Newton's method to put each question's mass on its gold units. The
+    scores are then comparable within a question, and their level says how sure it is."""
+    allx = np.vstack([x for x, _ in groups])
+    mean = allx.mean(axis=0)
+    scale = allx.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    zs = [((x - mean) / scale, y / y.sum()) for x, y in groups]
+
+    def loss(b: np.ndarray) -> float:
+        out = 0.5 * l2 * b @ b
+        for (z, t), w in zip(zs, weights):
+            s = z @ b
+            m = s.max()
+            out -= w * (t @ s - m - np.log(np.exp(s - m).sum()))
+        return float(out)
+
+    beta = np.zeros(allx.shape[1])
+    current = loss(beta)
+    for _ in range(iters):
+        grad = l2 * beta
+        hess = np.diag(np.full(len(beta), l2))
+        for (z, t), w in zip(zs, weights):
+            s = z @ beta
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad = grad + w * z.T @ (p - t)
+            zp = z.T @ p
+            hess = hess + w * ((z * p[:, None]).T @ z - np.outer(zp, zp))
+        step = np.linalg.solve(hess, grad)
+        shrink = 1.0
+        while shrink > 1e-4 and loss(beta - shrink * step) > current:  # damped: never uphill
+            shrink /= 2
+        beta = beta - shrink * step
+        previous, current = current, loss(beta)
+        if previous - current < 1e-9:
+            break
+    return Model(beta, 0.0, mean, scale)
+
+
+@dataclass
+class Weights:
+    unit: Model
+    answerable: Model
+    threshold: float  # refuse when P(answerable) is below this
+    info: dict = field(default_factory=dict)  # how and on what it was fitted
+
+    def to_json(self) -> dict:
+        return {"version": 1, "unit": self.unit.to_json(FEATURES),
+                "answerable": self.answerable.to_json(ANSWERABLE_FEATURES),
+                "threshold": round(self.threshold, 6), "info": self.info}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Weights":
+        return cls(Model.from_json(d["unit"], FEATURES), Model.from_json(d["answerable"], ANSWERABLE_FEATURES),
+                   float(d["threshold"]), d.get("info", {}))
+
+    def save(self, path: Path = WEIGHTS) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def load_weights(path: Path = WEIGHTS) -> Weights:
+    return Weights.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+_AT = {n: k for k, n in enumerate(FEATURES)}
+# the best unit has the kind of content the question asks for (a lead, a date, a number …)
+_ASKED = [n for n in FEATURES if n.startswith("p_") and "*not_" not in n]
+
+
+def answerable_features(cands: list[Candidate]) -> np.ndarray:
+    """The best candidate's score, its margin over the next, its dense similarity and whether
+    its document names the question's places; the best coverage and rarest-word match of all
+    candidates. ``cands``: scored, best first."""
+    if not cands:
+        return np.array([-10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    best = cands[0].features
+    allx = np.stack([c.features for c in cands])
+    margin = cands[0].score - cands[1].score if len(cands) > 1 else 5.0
+    return np.array([cands[0].score, min(margin, 5.0), best[_AT["dense"]], allx[:, _AT["cover_ctx"]].max(),
+                     allx[:, _AT["rarest"]].max(), best[_AT["names"]],
+                     sum(best[_AT[n]] for n in _ASKED)])
+
+
+_NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
+
+
+class Featurizer:
+    """Features of the candidate units of one question (see FEATURES)."""
+
+    def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str], issuers: dict[str, str]):
+        self.idf = idf
+        self._issuers = issuers
+        self._stripped = lru_cache(maxsize=64)(lambda name: strip(doc_text(name)).lower())
+        # a unit's terms and its context's never change within one index generation
+        self._terms = lru_cache(maxsize=50_000)(terms_of)
+
+    def names_in(self, doc: str, name: str) -> bool:
+        """A name counts as present when two of its adjacent syllables occur together as a
+        phrase: "LĐLĐ Phú Riềng" matches "LĐLĐ huyện Phú Riềng", "Quảng Trị" does not match
+        "quảng bá … chủ trì"."""
+        text = self._stripped(doc)
+        sylls = name.split()
+        pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
+        return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
+
+    def candidates(self, q: Question, query_tokens: list[str], hits: list[Hit], qvec: np.ndarray | None,
+                   units: list[tuple[Unit, np.ndarray | None, int]]) -> list[Candidate]:
+        """``units``: (unit, its e5 vector, rank of the hit it came through)."""
+        terms = QuestionTerms(q.text, query_tokens, self.idf)
+        rarest = max(terms.weights, key=terms.weights.get) if terms.weights else None
+        named = named_terms(q)
+        probs = q.intents
+        top_score = max((h.score for h in hits), default=1.0) or 1.0
+        top_doc = hits[0].chunk.doc if hits else ""
+        dense = [float(v @ qvec) if v is not None and qvec is not None else 0.0 for _, v, _ in units]
+        best_dense = max(dense, default=0.0)
+        names_ok: dict[str, float] = {}
+        out: list[Candidate] = []
+        for (u, _, rank), d in zip(units, dense):
+            hit = hits[rank]
+            if u.doc not in names_ok:
+                names_ok[u.doc] = (sum(self.names_in(u.doc, n) for n in q.names) / len(q.names)) if q.names else 1.0
+            own = self._terms(u.text)
+            ctx = self._terms(" ".join((u.context, hit.doc_title, self._issuers.get(u.doc, ""),
+                                        *(hit.chunk.breadcrumb if u.chunk == hit.chunk.ord else ())))) | named
+            cover, cover_ctx = terms.cover(own), terms.cover(own, ctx)
+            n_sylls = max(1, sum(1 for t in own if t.startswith("y:")))
+            bm25 = sum(w * 2.2 / (1 + 1.2 * (0.25 + 0.75 * n_sylls / 25)) for t, w in terms.weights.items()
+                       if terms.matched(t, own)) / terms.total
+            stripped = strip(u.text).lower()
+            has_num = bool(_NUMBER.search(stripped))
+            roles = set(u.roles) | ({"header"} if u.kind == "header" else set()) | \
+                ({"mention"} if u.kind == "mention" else set())
+            eng = 1.0 if q.english else 0.0
+            x = [d, d - best_dense, cover, cover_ctx, terms.cover(ctx), float(bool(rarest and terms.matched(rarest, own | ctx))), bm25,
+                 hit.score / top_score, 1.0 / (1 + rank), float(u.doc == top_doc), names_ok[u.doc],
+                 math.log1p(len(u.text)) / 6, eng * d, eng * cover_ctx, float(has_num), float(bool(q.numbers))]
+            x += [probs.get(i, 0.0) * (r in roles) for i, r in _ROLE_PAIRS]
+            x += [probs.get(i, 0.0) * (r not in roles) for i, r in _ROLE_PAIRS[:3]]
+            x += [probs.get("cited_document", 0.0) * bool(DOCNUM.search(stripped)),
+                  probs.get("quantity", 0.0) * has_num,
+                  probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
+            x += [float(u.kind == k) for k in KINDS]
+            out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64)))
+        return out
+
+
+def candidate_units(snap, hits: list[Hit]) -> list[tuple[Unit, np.ndarray | None, int]]:
+    """The units of the top hits' chunks, then the header and cited-document units of their
+    documents (a question about a plan's issuer or what it implements is answered there)."""
+    out: list[tuple[Unit, np.ndarray | None, int]] = []
+    seen: set[int] = set()
+    vecs = snap.unit_vectors
+
+    def add(i: int, rank: int) -> None:
+        if i not in seen:
+            seen.add(i)
+            out.append((snap.units[i], None if vecs is None else vecs[i], rank))
+
+    for rank, h in enumerate(hits[:MAX_HITS]):
+        for i in snap.units_by_chunk.get((h.chunk.doc, h.chunk.ord), ()):
+            add(i, rank)
+    docs: dict[str, int] = {}
+    for rank, h in enumerate(hits[:MAX_HITS]):
+        docs.setdefault(h.chunk.doc, rank)
+    for doc, rank in docs.items():
+        for i in snap.units_by_chunk.get((doc, -1), ()):
+            add(i, rank)
+    return out
+
+
+def score(cands: list[Candidate], weights: Weights) -> list[Candidate]:
+    """Model scores, best first."""
+    if cands:
+        p = weights.unit.logit(np.stack([c.features for c in cands]))
+        for c, s in zip(cands, p):
+            c.score = float(s)
+    return sorted(cands, key=lambda c: (-c.score, c.rank, c.unit.start))
+
+
+def p_answerable(cands: list[Candidate], weights: Weights) -> float:
+    return float(weights.answerable.predict(answerable_features(cands)[None, :])[0])
+
+
+__all__ = ["Candidate", "Featurizer", "Model", "Weights", "FEATURES", "INTENTS", "candidate_units",
+           "fit_choice", "fit_logistic", "load_weights", "p_answerable", "score"]

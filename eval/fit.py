@@ -1,0 +1,300 @@
+"""Fit the answer scorer (assistant.scorer) on data the project may ship, and measure it
+cross-fitted by document.
+
+    python -m eval.fit [--out assistant/data/scorer.json]
+
+Training data: the gold sets in SETS (each over its own documents, indexed once into
+$TRACUU_CACHE/fit/<name>), questions templated from their obligation rows ("Cơ quan nào chủ
+trì <task>?" with the row's field line as the gold), and every set's questions asked of the
+other sets' documents as unanswerable ones. A unit is a positive when its span overlaps a gold
+quote's span. Public research sets (../shared/bench) are never used here.
+
+Cross-fitting: a question is scored by weights fitted without any question about its
+documents (templated ones included), so no number reported is measured on what it was fitted on.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.scorer import ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, Featurizer, Weights, \
+    answerable_features, candidate_units, fit_choice, fit_logistic
+from assistant.service import Assistant
+from eval.gold import GoldItem, load_gold, locate
+from ingest.normalize import strip
+from ingest.structure import clean
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TRACUU_SHARED", ROOT.parent / "shared"))
+# name -> (gold questions, documents): every set the shipped weights are fitted on
+SETS = {
+    "dev": (SHARED / "eval" / "dev.jsonl", ROOT / "data" / "sample"),
+    "dev2": (SHARED / "eval" / "dev2" / "questions.jsonl", SHARED / "eval" / "dev2" / "docs"),
+    "own": (ROOT / "eval" / "data" / "own.jsonl", ROOT / "eval" / "data" / "own"),
+}
+MAX_FALSE_REFUSALS = 0.05  # the refusal threshold lets at most this share of answerable questions be refused
+L2 = 1.0
+CROSS_SET_WEIGHT = 0.5  # a question asked of another set's documents: unanswerable there, most likely
+
+
+@dataclass
+class QRow:
+    """One question's candidates: features, labels, and what it is about."""
+
+    id: str
+    docs: frozenset[str]  # the documents it is about (held out together with them)
+    answerable: bool
+    x: np.ndarray  # candidates x FEATURES
+    y: np.ndarray  # 1 where the unit overlaps a gold quote
+    weight: float = 1.0
+    templated: bool = False
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("TRACUU_CACHE", Path.home() / ".cache" / "tracuu")) / "fit"
+
+
+def set_index(name: str, docs: Path, embedder=None) -> Path:
+    """The set's documents indexed once (unchanged files are skipped on later runs)."""
+    from index.indexer import Indexer
+
+    out = cache_dir() / name
+    Indexer(out, embedder).ingest([docs])
+    return out
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def rows_for(assistant: Assistant, items: list[GoldItem], answerable: bool | None = None,
+             weight: float = 1.0, templated: bool = False) -> list[QRow]:
+    """Candidates of each item on this assistant's index, labelled by the gold quotes' spans.
+    ``answerable=False`` treats every item as unanswerable here (asked of other documents)."""
+    out = []
+    for it in items:
+        gold = []
+        ok = it.answerable if answerable is None else answerable
+        if ok:
+            for doc in it.docs:
+                try:
+                    text = assistant.searcher.document_text(doc)
+                except KeyError:
+                    continue
+                gold += [(doc, s) for q in it.quotes if (s := locate(text, q)) is not None]
+        _, _, cands = assistant.candidates(it.question)
+        if not cands:
+            continue
+        y = np.array([float(any(c.unit.doc == d and _overlaps((c.unit.start, c.unit.end), s) for d, s in gold))
+                      for c in cands])
+        out.append(QRow(it.id, frozenset(it.docs), ok,
+                        np.stack([c.features for c in cands]), y, weight, templated))
+    return out
+
+
+_HEADER_ASKS = {"nguoi_ky": "Ai ký {}?", "ngay_ban_hanh": "{} ban hành ngày nào?",
+                "co_quan_ban_hanh": "Cơ quan nào ban hành {}?", "so_hieu": "{} có số hiệu là gì?"}
+
+
+def templated(assistant: Assistant, per_doc: int = 12) -> list[GoldItem]:
+    """"Cơ quan nào chủ trì <task>?", "… phối hợp …", "Thời hạn …" over obligation rows whose
+    field is stated on a line of its own or a table cell; the gold is that line. "Ai ký <title>?",
+    "<title> ban hành ngày nào?" … over each document's header fields; the gold is the field."""
+    snap = assistant.searcher.snapshot()
+    out: list[GoldItem] = []
+    for doc, h in snap.headers.items():
+        title = " ".join(clean(snap.titles.get(doc, "")).split()[:12])
+        text = assistant.searcher.document_text(doc)
+        for field, pattern in _HEADER_ASKS.items():
+            span = (h.spans or {}).get(field)
+            if title and span:
+                out.append(GoldItem(f"t-{field}-{doc}", pattern.format(title), "templated", (doc,),
+                                    (text[span[0]:span[1]],), ()))
+    asks = (("lead_span", "Cơ quan nào chủ trì {}?"), ("partners_span", "Cơ quan nào phối hợp {}?"),
+            ("deadline_span", "Thời hạn {} là khi nào?"))
+    count: dict[str, int] = {}
+    for r in snap.obligations:
+        if r.source not in ("fields", "table") or count.get(r.doc, 0) >= per_doc:
+            continue
+        task = " ".join(clean(r.task).split()[:10]).rstrip(",;:.")
+        if len(task) < 12:
+            continue
+        text = assistant.searcher.document_text(r.doc)
+        for field, pattern in asks:
+            span = getattr(r, field)
+            if span is None:
+                continue
+            h = hashlib.sha1(f"{r.doc}{r.start}{field}".encode()).hexdigest()[:8]
+            task_q = task[0].lower() + task[1:] if not task[:2].isupper() else task
+            out.append(GoldItem(f"t-{h}", pattern.format(task_q), "templated", (r.doc,),
+                                (text[span[0]:span[1]],), ()))
+            count[r.doc] = count.get(r.doc, 0) + 1
+    return out
+
+
+_SOURCES = ("assistant/understand.py", "assistant/terms.py", "assistant/service.py", "ingest/units.py")
+
+
+def _rows_cached(key_parts: list[str], make) -> list[QRow]:
+    """Candidate features are slow to compute (a search per question) and change only with
+    the index and the code that computes them: kept in the cache under a key of both."""
+    h = hashlib.sha1()
+    code = [inspect.getsource(x) for x in (Featurizer, candidate_units, rows_for)] + list(FEATURES)
+    for part in key_parts + code + [(ROOT / f).read_text(encoding="utf-8") for f in _SOURCES]:
+        h.update(part.encode())
+    path = cache_dir() / f"rows-{h.hexdigest()[:16]}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as npz:
+            z = {k: npz[k] for k in npz.files}
+        meta = json.loads(str(z["meta"]))
+        cuts = np.cumsum([0] + [m["n"] for m in meta])
+        return [QRow(m["id"], frozenset(m["docs"]), m["answerable"], z["x"][a:b], z["y"][a:b], m["weight"],
+                     m["templated"]) for m, a, b in zip(meta, cuts[:-1], cuts[1:])]
+    rows = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = [{"id": r.id, "docs": sorted(r.docs), "answerable": r.answerable, "weight": r.weight,
+             "templated": r.templated, "n": len(r.y)} for r in rows]
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, x=np.vstack([r.x for r in rows]) if rows else np.zeros((0, 0)),
+             y=np.concatenate([r.y for r in rows]) if rows else np.zeros(0), meta=json.dumps(meta))
+    os.replace(tmp, path)
+    return rows
+
+
+def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path] | None = None,
+            embedder=None, log=print) -> dict[str, list[QRow]]:
+    """Rows of every set: its gold questions, its templated questions, and the other sets'
+    questions as unanswerable ones."""
+    indexes = dict(indexes or {})
+    golds = {n: load_gold(g) for n, (g, d) in sets.items() if g.exists() and (n in indexes or d.exists())}
+    assistants = {}
+    for n in golds:
+        if n not in indexes:
+            indexes[n] = set_index(n, sets[n][1], embedder)
+        assistants[n] = Assistant(indexes[n], embedder)
+        embedder = assistants[n].embedder.inner
+    out: dict[str, list[QRow]] = {}
+    for n, a in assistants.items():
+        docs_key = [str(indexes[n].resolve()), *(d["sha256"] for d in a.searcher.documents())]
+        gold_text = sets[n][0].read_text(encoding="utf-8")
+        rows = _rows_cached(docs_key + ["gold", gold_text], lambda: rows_for(a, golds[n]))
+        rows += _rows_cached(docs_key + ["templated", inspect.getsource(templated)],
+                             lambda: rows_for(a, templated(a), templated=True))
+        for other, items in golds.items():  # other sets' questions: unanswerable here
+            if other != n:
+                rows += _rows_cached(docs_key + ["cross", sets[other][0].read_text(encoding="utf-8")],
+                                     lambda: rows_for(a, [it for it in items if it.answerable],
+                                                      answerable=False, weight=CROSS_SET_WEIGHT))
+        log(f"{n}: {len(rows)} questions, {sum(len(r.y) for r in rows)} candidate units")
+        out[n] = rows
+    return out
+
+
+def _unit_model(rows: list[QRow]):
+    """A choice among each answerable question's candidates (its gold units share the mass)."""
+    groups = [(r.x, r.y) for r in rows if r.answerable and r.y.sum() > 0]
+    return fit_choice(groups, np.array([r.weight for r in rows if r.answerable and r.y.sum() > 0]), L2)
+
+
+def _groups(rows: list[QRow], k: int = 5) -> list[int]:
+    """Inner folds by document: rows about the same documents stay together."""
+    out = []
+    for r in rows:
+        key = min(r.docs) if r.docs else r.id
+        out.append(int(hashlib.sha1(key.encode()).hexdigest(), 16) % k)
+    return out
+
+
+def _answerable_x(rows: list[QRow], weights_unit) -> np.ndarray:
+    out = []
+    for r in rows:
+        p = weights_unit.logit(r.x)
+        cands = [Candidate(None, None, 0, f, float(s)) for f, s in zip(r.x, p)]
+        out.append(answerable_features(sorted(cands, key=lambda c: -c.score)))
+    return np.stack(out)
+
+
+def fit(rows: list[QRow], info: dict | None = None) -> Weights:
+    """Unit model on all rows; P(answerable) and its threshold on out-of-fold unit scores."""
+    unit = _unit_model(rows)
+    groups = _groups(rows)
+    ax = np.zeros((len(rows), len(ANSWERABLE_FEATURES)))
+    for g in set(groups):
+        train = [r for r, gg in zip(rows, groups) if gg != g]
+        held = [i for i, gg in enumerate(groups) if gg == g]
+        m = _unit_model(train)
+        ax[held] = _answerable_x([rows[i] for i in held], m)
+    ay = np.array([float(r.answerable) for r in rows])
+    aw = np.array([r.weight for r in rows])
+    answerable = fit_logistic(ax, ay, L2, aw)
+    p = answerable.predict(ax)
+    real = np.array([r.answerable and not r.templated and r.weight == 1.0 for r in rows])
+    threshold = float(np.quantile(p[real], MAX_FALSE_REFUSALS)) if real.any() else 0.5
+    return Weights(unit, answerable, threshold, info or {})
+
+
+def fit_without(rows: list[QRow], docs: frozenset[str], held_ids: set[str] = frozenset()) -> Weights:
+    """Weights fitted with no question about any of ``docs`` (nor the ids held out)."""
+    return fit([r for r in rows if not (r.docs & docs) and r.id not in held_ids])
+
+
+def cross_fit_summary(rows: list[QRow], names: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Per set, cross-fitted by document: share of answerable questions whose best unit is a
+    gold one (top1) or among the quoted ones (top3), false refusals, unanswerable refused."""
+    out: dict[str, dict[str, float]] = {}
+    fitted: dict[frozenset, Weights] = {}
+    by_set: dict[str, list[tuple[bool, bool, bool, bool]]] = {}
+    for r, name in zip(rows, names or ["all"] * len(rows)):
+        if r.templated or r.weight != 1.0:
+            continue
+        key = r.docs or frozenset({"#" + r.id})
+        if key not in fitted:
+            fitted[key] = fit_without(rows, r.docs, {r.id})
+        w = fitted[key]
+        p = w.unit.logit(r.x)
+        order = np.argsort(-p)
+        cands = [Candidate(None, None, 0, r.x[i], float(p[i])) for i in order]
+        pa = float(w.answerable.predict(answerable_features(cands)[None, :])[0])
+        by_set.setdefault(name, []).append((r.answerable, bool(r.y[order[0]] > 0), bool(r.y[order[:3]].max() > 0),
+                                            pa < w.threshold))
+    for name, res in by_set.items():
+        ans = [x for x in res if x[0]]
+        una = [x for x in res if not x[0]]
+        out[name] = {"answerable": len(ans), "top1": float(np.mean([x[1] for x in ans])) if ans else 0.0,
+                     "top3": float(np.mean([x[2] for x in ans])) if ans else 0.0,
+                     "false_refusals": float(np.mean([x[3] for x in ans])) if ans else 0.0,
+                     "unanswerable_refused": float(np.mean([x[3] for x in una])) if una else float("nan")}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=WEIGHTS, help=f"weights file (default {WEIGHTS})")
+    p.add_argument("--index", action="append", default=[], metavar="SET=DIR",
+                   help="use this index for a set instead of indexing its documents into the cache")
+    args = p.parse_args(argv)
+    data = collect(SETS, dict((n, Path(d)) for n, d in (x.split("=", 1) for x in args.index)))
+    rows = [r for rs in data.values() for r in rs]
+    info = {"sets": {n: sum(not r.templated and r.weight == 1.0 for r in rs) for n, rs in data.items()},
+            "templated": sum(r.templated for r in rows), "cross_set": sum(r.weight != 1.0 for r in rows),
+            "l2": L2, "max_false_refusals": MAX_FALSE_REFUSALS}
+    w = fit(rows, info)
+    w.save(args.out)
+    print(f"-> {args.out} (threshold {w.threshold:.3f})")
+    names = [n for n, rs in data.items() for _ in rs]
+    for name, m in cross_fit_summary(rows, names).items():
+        print(f"cross-fitted by document, {name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                                               for k, v in m.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Answer units (ingest.units) on plans of our own: every kind, spans exact, roles stated."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest import load_document
+
+OWN = Path(__file__).resolve().parent.parent / "eval" / "data" / "own"
+
+
+@pytest.fixture(scope="module")
+def txt():
+    return load_document(OWN / "kh_chuyendoi_xanh.txt")
+
+
+@pytest.fixture(scope="module")
+def md():
+    return load_document(OWN / "kh_nuoc_sach.md")
+
+
+def _one(doc, kind, needle):
+    found = [u for u in doc.units if u.kind == kind and needle in u.text]
+    assert found, f"no {kind} unit with {needle!r}: {[(u.kind, u.text[:60]) for u in doc.units]}"
+    return found[0]
+
+
+def test_every_unit_quotes_its_exact_span(txt, md):
+    for doc in (txt, md):
+        assert doc.units
+        for u in doc.units:
+            assert doc.text[u.start:u.end] == u.text and u.text.strip() == u.text
+            assert u.chunk >= 0 and doc.chunks[u.chunk].start <= u.start < doc.chunks[u.chunk].end
+
+
+def test_field_line_is_read_with_its_task_heading_and_states_its_role(txt):
+    lead = _one(txt, "field", "Cơ quan chủ trì: Phòng Văn hóa và Thông tin huyện")
+    assert "Khảo sát, lựa chọn các bản" in lead.context and "lead" in lead.roles
+    partner = _one(txt, "field", "Cơ quan phối hợp: Ủy ban nhân dân các xã Tự Do")
+    assert partner.roles == ("partner",)
+    assert "deadline" in _one(txt, "field", "Thời gian thực hiện: Quý II/2025").roles
+
+
+def test_list_item_is_read_with_its_lead_in(txt):
+    item = _one(txt, "item", "Lớp nấu các món ăn truyền thống Mường")
+    assert item.context.startswith("Tổ chức các lớp tập huấn")
+
+
+def test_table_row_is_one_unit_with_its_column_names_and_role_cells(md):
+    row = _one(md, "row", "Hội Chữ thập đỏ tỉnh")
+    # the task and every cell together: never one cell alone
+    assert "Lắp đặt bồn chứa nước mưa" in row.text and "UBND huyện Nam Sơn" in row.text and "Tháng 4/2026" in row.text
+    assert "Cơ quan chủ trì" in row.context and {"lead", "partner", "deadline"} <= set(row.roles)
+    assert not any(u.kind == "row" and u.text.startswith("| STT") for u in md.units)  # the header row names columns
+
+
+def test_sentences_headings_header_fields_and_cited_documents(txt):
+    assert _one(txt, "sentence", "Kinh phí thực hiện Kế hoạch là 850 triệu đồng")
+    assert _one(txt, "heading", "Xây dựng sản phẩm và quảng bá")
+    signer = _one(txt, "header", "Bùi Văn Thắng")
+    assert signer.context == "Người ký"
+    mention = _one(txt, "mention", "922/QĐ-UBND")
+    assert "Quyết định" in mention.context and "mention" in mention.roles
+
+
+def test_obligation_rows_mark_the_units_that_state_a_role(txt):
+    prose = _one(txt, "sentence", "Phòng Kinh tế và Hạ tầng chủ trì xây dựng bản đồ")
+    assert "lead" in prose.roles
