@@ -102,7 +102,6 @@ def has_diacritics(text: str) -> bool:
 # markdown emphasis left by document converters: "## **KẾ HOẠCH**", "***Nơi nhận:***"
 _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|^#{1,6}\s+", re.MULTILINE)
 _EDGE_LEFT = re.compile(r"^(?:#{1,6}\s+|[*_]+|\s+)+")
-_EDGE_RIGHT = re.compile(r"(?:[*_]+|\s+)+$")
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -110,9 +109,12 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     points exactly into ``text`` and starts and ends on a real character."""
     piece = text[start:end]
     left = _EDGE_LEFT.match(piece)
-    right = _EDGE_RIGHT.search(piece)
     a = start + (left.end() if left else 0)
-    b = end - (len(piece) - right.start() if right else 0)
+    # a scan from the end, not a regex search: "(?:[*_]+|\s+)+$" searched a long span in
+    # exponential time (every split of every inner run of spaces was tried before failing)
+    b = end
+    while b > a and (text[b - 1] in "*_" or text[b - 1].isspace()):
+        b -= 1
     return (a, b) if a < b else (start, end)
 
 

@@ -68,3 +68,13 @@ def test_markdown_markers_hidden_from_quotes_while_spans_stay_exact():
         assert re.sub(r"[\s*#_]", "", shown) == re.sub(r"[\s*#_]", "", quote)
     assert display("## **KẾ HOẠCH** **Tuyên truyền**") == "KẾ HOẠCH Tuyên truyền"
     assert display("***Nơi nhận:***\n- Lãnh đạo Sở;") == "Nơi nhận:\n- Lãnh đạo Sở;"
+
+
+def test_trim_span_on_long_spans_with_inner_space_runs():
+    from ingest.normalize import trim_span
+
+    # inner runs of spaces once sent the edge search into exponential backtracking
+    text = "## **" + ("việc" + " " * 40) * 50 + "xong** \n  "
+    a, b = trim_span(text, 0, len(text))
+    assert text[a:b] == ("việc" + " " * 40) * 50 + "xong"
+    assert trim_span("  **  ", 0, 6) == (0, 6)  # nothing but markers: the span is kept as it was
