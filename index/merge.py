@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from index import segment
-from index.store import MIGRATABLE, Generation, OutdatedIndexError, SegmentRef, connect, schema_version
+from index.store import Generation, SegmentRef, connect
 
 SMALL = 2_000
 FACTOR = 8
@@ -128,15 +128,8 @@ def merge(gen: Generation) -> None:
 
 
 def migrate(gen: Generation) -> None:
-    """Copy a store written before segments into one segment (no passage is embedded again)."""
-    con = connect(gen.legacy, readonly=True)
-    try:
-        version = schema_version(con)
-    finally:
-        con.close()
-    if version < MIGRATABLE:
-        raise OutdatedIndexError(f"chỉ mục ở {gen.index_dir} được tạo bởi phiên bản tracuu quá cũ (lược đồ {version}):"
-                                 " nạp lại các tệp vào một thư mục chỉ mục mới ('tracuu ingest ... --index THƯ_MỤC_MỚI')")
+    """Copy a store written before segments into one segment (no passage is embedded again;
+    a column an older version did not write takes its default until the file is ingested again)."""
     folder = gen.new_segment()
     seg = segment.create(folder / "store.sqlite")
     segment.copy_from(seg, gen.legacy, set())

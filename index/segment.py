@@ -70,7 +70,12 @@ def copy_from(con: sqlite3.Connection, src: Path, dead: set[str]) -> None:
         con.execute("DELETE FROM dead")
         con.executemany("INSERT INTO dead VALUES (?)", ((d,) for d in dead))
         live = "doc NOT IN (SELECT name FROM temp.dead)"
-        for table, cols in COPIED.items():
+        for table, wanted in COPIED.items():
+            # an older store may lack a table or a column: the defaults fill them in
+            have = {r[1] for r in con.execute(f"PRAGMA src.table_info({table})")}
+            if not have:
+                continue
+            cols = ", ".join(c for c in wanted.split(", ") if c in have)
             where = "name NOT IN (SELECT name FROM temp.dead)" if table == "documents" else live
             if table in ("chunks", "units"):
                 base = con.execute(f"SELECT COALESCE(MAX(id) + 1, 0) FROM main.{table}").fetchone()[0]
@@ -80,9 +85,9 @@ def copy_from(con: sqlite3.Connection, src: Path, dead: set[str]) -> None:
                 order = "rowid" if table == "documents" else "id"
                 con.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM src.{table} "
                             f"WHERE {where} ORDER BY {order}")
-        con.execute("INSERT OR IGNORE INTO main.embeddings SELECT hash, vec FROM src.embeddings WHERE hash IN "
-                    f"(SELECT embed_hash FROM src.chunks WHERE {live} "
-                    f"UNION SELECT embed_hash FROM src.units WHERE {live})")
+        used = " UNION ".join(f"SELECT embed_hash FROM src.{t} WHERE {live}" for t in ("chunks", "units")
+                              if con.execute(f"PRAGMA src.table_info({t})").fetchall())
+        con.execute(f"INSERT OR IGNORE INTO main.embeddings SELECT hash, vec FROM src.embeddings WHERE hash IN ({used})")
         con.commit()
     finally:
         con.execute("DETACH DATABASE src")

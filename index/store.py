@@ -39,7 +39,7 @@ from typing import Iterator
 
 SCHEMA_VERSION = 5  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes;
 # 4: units (answer units with their embeddings); 5: segments with stored postings, counts and vectors
-MIGRATABLE = 4  # an older single-file store whose rows a write copies into a segment as they are
+MIGRATABLE = 4  # single-file stores from this schema on hold every row a segment does
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -213,6 +213,14 @@ def _live_segments(index_dir: Path) -> set[str]:
         return {s.name for s in read_manifest(live) or ()}
     except (FileNotFoundError, ValueError, KeyError):
         return set()
+
+
+def live_stores(index_dir: Path) -> list[Path]:
+    """The SQLite stores of the live generation's segments, in order (for tools and tests;
+    documents listed dead in the manifest are still in them)."""
+    live = current_generation(index_dir)
+    refs = read_manifest(live) if live is not None else []
+    return [live / "store.sqlite"] if refs is None else [index_dir / r.name / "store.sqlite" for r in refs]
 
 
 def clean_stale(index_dir: Path) -> list[str]:
