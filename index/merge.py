@@ -101,7 +101,8 @@ def plan_merges(sizes: list[tuple[int, int]]) -> list[list[int]]:
             part.append(i)
         if part:
             groups.append(part)
-    return groups
+    # a lone segment is rewritten only to drop its dead documents
+    return [g for g in groups if len(g) > 1 or sizes[g[0]][1]]
 
 
 def rewrite(gen: Generation, refs: list[SegmentRef]) -> SegmentRef:

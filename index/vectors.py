@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 ANN_MIN = 20_000
-IVF_MIN = 300_000
+IVF_MIN = 200_000
 HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 160
 IVF_PROBE = 48
 EXACT_MAX = 20_000  # allowed chunks scored exactly instead of through the ANN index
