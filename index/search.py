@@ -1,12 +1,13 @@
 """Hybrid search: dense (e5 + FAISS) and lexical (BM25) rankings, fused (index.fusion),
-optionally filtered by document metadata (index.filters) and rescored (index.rescore).
+filtered inside each channel by document metadata (index.filters) and rescored (index.rescore).
 
 A Searcher reads the live generation and reloads by itself when a writer switches CURRENT,
-so a running app sees uploads and deletes without a restart. A Snapshot is one generation:
-its chunks, rows, document texts and an open read-only connection to its store, which keeps
-the generation readable after a writer has replaced and deleted it. A question takes one
-snapshot (``Searcher.snapshot()``), passes it to ``search(..., snapshot=)`` and reads
-documents through it, so search and answer never see two generations.
+so a running app sees uploads and deletes without a restart; a reload opens only the segments
+it has not opened yet (index.snapshot), and questions meanwhile use the generation loaded
+before. A snapshot is one generation; its open segments keep it readable after a writer has
+replaced and deleted it. A question takes one snapshot (``Searcher.snapshot()``), passes it
+to ``search(..., snapshot=)`` and reads documents through it, so search and answer never see
+two generations.
 """
 from __future__ import annotations
 

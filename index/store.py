@@ -284,6 +284,9 @@ class Generation:
             final = self.index_dir / f"seg-{max(_numbers(self.index_dir, _SEG), default=0) + 1:06d}"
             os.rename(folder, final)
             names[tmp_name] = final.name
+        for tmp_name, folder in self.new.items():  # written, then merged away or emptied in this write
+            if tmp_name not in names:
+                shutil.rmtree(folder, ignore_errors=True)
         _fsync_dir(self.index_dir)
         refs = [SegmentRef(names.get(s.name, s.name), s.dead) for s in self.segments]
         tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.index_dir))
