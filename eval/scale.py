@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.benchdata import cache_dir, lex_tokens, load_bench
+from eval.benchdata import lex_tokens, load_bench
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = (10_000, 100_000, 1_000_000)

@@ -21,7 +21,7 @@ import numpy as np
 
 from index import fusion as fusion_mod
 from index import lexical
-from index.filters import DocMeta, SearchFilter, doc_meta
+from index.filters import DocMeta, SearchFilter
 from index.rows import filter_citations, filter_obligations
 from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, read_manifest, \
     schema_version

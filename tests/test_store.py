@@ -4,7 +4,6 @@ filters act inside both channels, merges and dead documents, ANN recall on real 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
