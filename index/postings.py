@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,15 +48,16 @@ def build(con: sqlite3.Connection, folder: Path) -> int:
 @dataclass
 class Postings:
     con: sqlite3.Connection
+    lock: threading.Lock  # the connection's: questions run in several threads
     ptr: np.ndarray
     doc: np.ndarray
     tf: np.ndarray
     lengths: np.ndarray
 
     @classmethod
-    def open(cls, folder: Path, con: sqlite3.Connection) -> "Postings":
+    def open(cls, folder: Path, con: sqlite3.Connection, lock: threading.Lock) -> "Postings":
         arrs = [np.load(folder / f"{n}.npy", mmap_mode="r") for n in FILES]
-        return cls(con, *arrs)
+        return cls(con, lock, *arrs)
 
     def lookup(self, tokens: list[str]) -> dict[str, tuple[int, int]]:
         """term -> (id, df) for the given tokens present in this segment."""
@@ -63,7 +65,9 @@ class Postings:
         for i in range(0, len(tokens), 500):
             part = tokens[i:i + 500]
             q = f"SELECT term, id, df FROM terms WHERE term IN ({','.join('?' * len(part))})"
-            out.update({r[0]: (r[1], r[2]) for r in self.con.execute(q, part)})
+            with self.lock:
+                rows = self.con.execute(q, part).fetchall()
+            out.update({r[0]: (r[1], r[2]) for r in rows})
         return out
 
     def scores(self, terms: list[tuple[int, float]], avgdl: float) -> np.ndarray:

@@ -148,7 +148,7 @@ class Segment:
         self.syllables = int(info["syllables"])
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         self.unit_vectors = np.load(folder / "units.npy", mmap_mode="r")
-        self.postings = postings.Postings.open(folder, self.con)
+        self.postings = postings.Postings.open(folder, self.con, self.lock)
         self.ann = None
         if (folder / "ann.faiss").exists():
             import faiss
