@@ -40,6 +40,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scale(args: argparse.Namespace) -> int:
+    from eval.benchdata import cache_dir
+    from eval.scale import run, write_report
+
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    results = run(sizes, cache_dir(args.cache), args.out)
+    for path in write_report(results, args.out):
+        print(f"-> {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p, sub = build_parser()
     e = sub.add_parser("eval", help="đánh giá trên bộ câu hỏi chuẩn (JSONL)")
@@ -72,6 +83,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=Path("eval/reports"),
                    help="thư mục cho retrieval.md/.json/.png (mặc định eval/reports)")
     r.set_defaults(func=cmd_bench)
+    sc = bsub.add_parser("scale", help="chỉ mục ở 10^4–10^6 đoạn: thời gian nạp, truy vấn, ghi, RAM, độ phủ ANN, BM25")
+    sc.add_argument("--sizes", default="10000,100000", help="số đoạn, cách nhau bằng dấu phẩy (mặc định 10000,100000;"
+                    " thêm 1000000 nếu máy đủ thời gian)")
+    sc.add_argument("--cache", type=Path, default=None,
+                    help="nơi dựng các chỉ mục tổng hợp (mặc định $TRACUU_CACHE hoặc ~/.cache/tracuu/bench)")
+    sc.add_argument("--out", type=Path, default=Path("eval/reports"), help="thư mục cho scale.md/.json/.png")
+    sc.set_defaults(func=cmd_scale)
     return p
 
 

@@ -8,12 +8,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from index import lexical
-from index.store import SCHEMA_VERSION, Generation, connect, current_generation, schema_version, sections_json, \
-    writer_lock
+from index import lexical, segment
+from index.merge import kill, merge, migrate, stored_vectors
+from index.store import MIGRATABLE, Generation, SegmentRef, connect, current_generation, read_manifest, \
+    schema_version, sections_json, writer_lock
 from ingest.citations import normalise_number
 from index.types import FileResult, IngestReport
-from index.vectors import write_faiss
 from ingest import Document, IngestError, load_document
 from ingest.pipeline import walk
 
@@ -44,15 +44,23 @@ class Indexer:
         live = current_generation(self.index_dir)
         if live is None:
             return {}
-        con = connect(live / "store.sqlite", readonly=True)
-        try:
-            if schema_version(con) < SCHEMA_VERSION:
-                # built by an older tracuu: every file given is processed again, so the rows
-                # that version did not extract get filled in
-                return {r["name"]: "" for r in con.execute("SELECT name FROM documents")}
-            return {r["name"]: r["sha256"] for r in con.execute("SELECT name, sha256 FROM documents")}
-        finally:
-            con.close()
+        refs = read_manifest(live)
+        if refs is None:  # written before segments: its documents are migrated by the next write
+            con = connect(live / "store.sqlite", readonly=True)
+            try:
+                old = schema_version(con) < MIGRATABLE
+                return {r["name"]: "" if old else r["sha256"] for r in con.execute("SELECT name, sha256 FROM documents")}
+            finally:
+                con.close()
+        known: dict[str, str] = {}
+        for ref in refs:
+            con = connect(self.index_dir / ref.name / "store.sqlite", readonly=True)
+            try:
+                known.update((r[0], r[1]) for r in con.execute("SELECT name, sha256 FROM documents")
+                             if r[0] not in ref.dead)
+            finally:
+                con.close()
+        return known
 
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
@@ -101,65 +109,71 @@ class Indexer:
     def _write(self, docs: list[tuple[Document, str]], remove: list[str]) -> str:
         gen = Generation(self.index_dir)
         try:
-            con = gen.con
-            for name in remove + [d.name for d, _ in docs]:
-                for table in ("chunks", "obligations", "citations", "units"):
-                    con.execute(f"DELETE FROM {table} WHERE doc = ?", (name,))
-                con.execute("DELETE FROM documents WHERE name = ?", (name,))
-            pending: dict[str, str] = {}
-            for doc, _ in docs:
-                con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta, footnotes)"
-                            " VALUES (?,?,?,?,?,?,?)",
-                            (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections),
-                             json.dumps(doc.meta.to_json(), ensure_ascii=False),
-                             json.dumps([{"number": n.number, "start": n.start, "end": n.end, "marker": n.marker}
-                                         for n in doc.footnotes])))
-                for c in doc.chunks:
-                    ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
-                    h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
-                    if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
-                        pending[h] = ptext  # unchanged text is never embedded twice
-                    con.execute(
-                        "INSERT INTO chunks (doc, ord, section, breadcrumb, start, end, text, tokens, lex,"
-                        " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (c.doc, c.ord, c.section, json.dumps(list(c.breadcrumb), ensure_ascii=False),
-                         c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
-                for u in doc.units:  # embedded as what they are read with: their context and text
-                    utext = "\n".join(p for p in (u.context, u.text) if p)
-                    h = hashlib.sha256(("e5-passage\n" + utext).encode()).hexdigest()
-                    if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
-                        pending[h] = utext
-                    con.execute("INSERT INTO units (doc, ord, chunk, kind, start, end, text, context, roles, embed_hash)"
-                                " VALUES (?,?,?,?,?,?,?,?,?,?)", (u.doc, u.ord, u.chunk, u.kind, u.start, u.end,
-                                                                  u.text, u.context, json.dumps(u.roles), h))
-                con.executemany(
-                    "INSERT INTO obligations (doc, section, task, lead, partners, deadline, deadline_norm, start,"
-                    " end, source, spans) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    [(o.doc, o.section, o.task, json.dumps(o.lead, ensure_ascii=False),
-                      json.dumps(o.partners, ensure_ascii=False), o.deadline, o.deadline_norm, o.start, o.end,
-                      o.source, json.dumps({"task": o.task_span, "lead": o.lead_span,
-                                            "partners": o.partners_span, "deadline": o.deadline_span}))
-                     for o in doc.obligations])
-                con.executemany(
-                    "INSERT INTO citations (doc, kind, number, number_key, date, issuer, title, start, end)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
-                    [(c.doc, c.kind, c.number, normalise_number(c.number), c.date, c.issuer, c.title, c.start,
-                      c.end) for c in doc.cited])
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            if pending:
-                keys = list(pending)
-                vecs = self.embedder.embed_passages([pending[k] for k in keys]).astype(np.float32)
-                con.executemany("INSERT INTO embeddings VALUES (?, ?)",
-                                [(k, v.tobytes()) for k, v in zip(keys, vecs)])
-            # drop vectors no chunk uses any more, so the store does not grow without bound
-            con.execute("DELETE FROM embeddings WHERE hash NOT IN (SELECT embed_hash FROM chunks"
-                        " UNION SELECT embed_hash FROM units)")
-            rows = con.execute("SELECT e.vec FROM chunks c JOIN embeddings e ON e.hash = c.embed_hash"
-                               " ORDER BY c.id").fetchall()
-            con.commit()
-            write_faiss(gen.tmp / "vectors.faiss",
-                        np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows]) if rows else None)
+            if gen.legacy is not None:
+                migrate(gen)
+            # the last file of a name wins; replaced and removed documents die in their segments
+            latest = {d.name: d for d, _ in docs}
+            sources = list(gen.segments)  # vectors to reuse, from before any document died
+            kill(gen, set(remove) | set(latest))
+            if latest:
+                folder = gen.new_segment()
+                con = segment.create(folder / "store.sqlite")
+                self._insert(con, list(latest.values()), gen, sources)
+                segment.finish(folder, con)
+                gen.segments.append(SegmentRef(folder.name))
+            merge(gen)
             return gen.commit().name
         except BaseException:
             gen.discard()
             raise
+
+    def _insert(self, con, docs: list[Document], gen: Generation, sources: list[SegmentRef]) -> None:
+        pending: dict[str, str] = {}
+        cid = uid = 0
+        for doc in docs:
+            con.execute("INSERT INTO documents (name, sha256, title, text, sections, meta, footnotes)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        (doc.name, doc.sha256, doc.title, doc.text, sections_json(doc.sections),
+                         json.dumps(doc.meta.to_json(), ensure_ascii=False),
+                         json.dumps([{"number": n.number, "start": n.start, "end": n.end, "marker": n.marker}
+                                     for n in doc.footnotes])))
+            for c in doc.chunks:
+                ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
+                h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
+                pending[h] = ptext
+                con.execute(
+                    "INSERT INTO chunks (id, doc, ord, section, breadcrumb, start, end, text, tokens, lex,"
+                    " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (cid, c.doc, c.ord, c.section, json.dumps(list(c.breadcrumb), ensure_ascii=False),
+                     c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
+                cid += 1
+            for u in doc.units:  # embedded as what they are read with: their context and text
+                utext = "\n".join(p for p in (u.context, u.text) if p)
+                h = hashlib.sha256(("e5-passage\n" + utext).encode()).hexdigest()
+                pending[h] = utext
+                con.execute("INSERT INTO units (id, doc, ord, chunk, kind, start, end, text, context, roles,"
+                            " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            (uid, u.doc, u.ord, u.chunk, u.kind, u.start, u.end, u.text, u.context,
+                             json.dumps(u.roles), h))
+                uid += 1
+            con.executemany(
+                "INSERT INTO obligations (doc, section, task, lead, partners, deadline, deadline_norm, start,"
+                " end, source, spans) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(o.doc, o.section, o.task, json.dumps(o.lead, ensure_ascii=False),
+                  json.dumps(o.partners, ensure_ascii=False), o.deadline, o.deadline_norm, o.start, o.end,
+                  o.source, json.dumps({"task": o.task_span, "lead": o.lead_span,
+                                        "partners": o.partners_span, "deadline": o.deadline_span}))
+                 for o in doc.obligations])
+            con.executemany(
+                "INSERT INTO citations (doc, kind, number, number_key, date, issuer, title, start, end)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                [(c.doc, c.kind, c.number, normalise_number(c.number), c.date, c.issuer, c.title, c.start,
+                  c.end) for c in doc.cited])
+        # unchanged text is never embedded twice: its vector is copied from the segment holding it
+        found = stored_vectors(gen, sources, list(pending))
+        con.executemany("INSERT INTO embeddings VALUES (?, ?)", found.items())
+        todo = [h for h in pending if h not in found]
+        if todo:
+            vecs = self.embedder.embed_passages([pending[h] for h in todo]).astype(np.float32)
+            con.executemany("INSERT INTO embeddings VALUES (?, ?)", [(h, v.tobytes()) for h, v in zip(todo, vecs)])
+        con.commit()

@@ -81,16 +81,19 @@ def _spans(snap) -> dict:
     return cache
 
 
-def _headers(snap) -> dict[str, str]:
+def _header(snap, doc: str) -> str:
+    """A document's title and first chunks (who wrote the plan), read once per snapshot."""
     cache = getattr(snap, "_rescore_headers", None)
     if cache is None:
-        first: dict[str, str] = {}
-        for c in snap.chunks:  # chunks are in document order: the first ones make the header
-            if len(first.get(c.doc, "")) < HEADER_CHARS:
-                first[c.doc] = first.get(c.doc, "") + "\n" + c.text
-        cache = {d: strip(snap.titles.get(d, "") + "\n" + t[:HEADER_CHARS]) for d, t in first.items()}
-        snap._rescore_headers = cache
-    return cache
+        cache = snap._rescore_headers = {}
+    if doc not in cache:
+        text = ""
+        for c in snap.chunks_of(doc):  # in document order: the first ones make the header
+            if len(text) >= HEADER_CHARS:
+                break
+            text += "\n" + c.text
+        cache[doc] = strip(snap.titles.get(doc, "") + "\n" + text[:HEADER_CHARS])
+    return cache[doc]
 
 
 def features(query: str, snap, i: int, signals: Signals, names: tuple[str, ...],
@@ -108,11 +111,11 @@ def features(query: str, snap, i: int, signals: Signals, names: tuple[str, ...],
             f["kind"] = 1.0 if any(sp[2] in numbers for sp in cited) else 0.5
     text = strip(c.text)
     if names:
-        head = _headers(snap).get(c.doc, "")
+        head = _header(snap, c.doc)
         f["name"] = sum(1.0 if n in head else 0.5 if n in text else 0.0 for n in names) / len(names)
     if numbers:
         keyed = normalise_number(c.text)
-        head_keyed = normalise_number(_headers(snap).get(c.doc, ""))
+        head_keyed = normalise_number(_header(snap, c.doc))
         f["number"] = sum(1.0 if strip(n) in strip(keyed) or strip(n) in head_keyed.lower() else 0.0
                           for n in numbers) / len(numbers)
     trail = _grams(" ".join((snap.titles.get(c.doc, ""), *c.breadcrumb)))

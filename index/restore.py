@@ -78,3 +78,81 @@ class Restorer:
             pos = tok.end()
         parts.append(query[pos:])
         return "".join(parts)
+
+
+_SEED = Restorer(())  # the question phrases alone: every stored restorer starts from them
+
+
+def build_counts(texts: Iterable[str]) -> tuple[dict[tuple[str, str], list[int]], Counter, int]:
+    """What a Restorer counts, for storing: (plain, form) -> [count, first position], the
+    bigram counts and the number of syllables."""
+    forms: dict[tuple[str, str], list[int]] = {}
+    plain_of: dict[str, str] = {}
+    bigrams: Counter = Counter()
+    pos = 0
+    for text in texts:
+        sylls = [s.lower() for s in _SYLL.findall(text)]
+        for s in sylls:
+            p = plain_of.get(s)
+            if p is None:
+                p = plain_of[s] = strip(s)
+            entry = forms.get((p, s))
+            if entry is None:
+                forms[(p, s)] = [1, pos]
+            else:
+                entry[0] += 1
+            pos += 1
+        bigrams.update(zip(sylls, sylls[1:]))
+    return forms, bigrams, pos
+
+
+class StoredRestorer:
+    """A Restorer over counts kept in SQLite tables (``sylls``, ``bigrams``) of one or more
+    stores: each query reads only the counts of its own syllables, so nothing is built at load."""
+
+    def __init__(self, cons: list, total: int, smoothing: float = 0.5):
+        self.cons = cons  # connections in corpus order (and a lock each, see ``_rows``)
+        self.total = _SEED.total + total
+        self.smoothing = smoothing
+
+    def _rows(self, sql: str, args: list) -> list:
+        out = []
+        for con, lock in self.cons:
+            with lock:
+                out.extend(con.execute(sql, args).fetchall())
+        return out
+
+    def _local(self, query: str) -> Restorer:
+        words = sorted({strip(w).lower() for w in _SYLL.findall(query)})
+        r = Restorer.__new__(Restorer)
+        r.smoothing, r.total = self.smoothing, self.total
+        r.forms, r.bigrams, r.unigrams = defaultdict(Counter), Counter(), Counter()
+        for w in words:
+            if w in _SEED.forms:
+                r.forms[w].update(_SEED.forms[w])
+        if words:
+            marks = ",".join("?" * len(words))
+            # forms in corpus order: first seen first (ties in the decoder go the same way)
+            for plain, form, n in self._rows(f"SELECT plain, form, n FROM sylls WHERE plain IN ({marks})"
+                                             " ORDER BY first", words):
+                r.forms[plain][form] += n
+        cands = sorted({f for c in r.forms.values() for f in c})
+        for c in r.forms.values():
+            r.unigrams.update(c)
+        if cands:
+            marks = ",".join("?" * len(cands))
+            for a, b, n in self._rows(f"SELECT a, b, n FROM bigrams WHERE a IN ({marks}) AND b IN ({marks})",
+                                      cands + cands):
+                r.bigrams[(a, b)] += n
+            for pair, n in _SEED.bigrams.items():
+                if pair[0] in r.unigrams and pair[1] in r.unigrams:
+                    r.bigrams[pair] += n
+        return r
+
+    def known_fraction(self, query: str) -> float:
+        return self._local(query).known_fraction(query)
+
+    def restore(self, query: str, min_known: float = 0.6) -> str:
+        if has_diacritics(query):
+            return query
+        return self._local(query).restore(query, min_known)

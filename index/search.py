@@ -1,16 +1,16 @@
 """Hybrid search: dense (e5 + FAISS) and lexical (BM25) rankings, fused (index.fusion),
-optionally filtered by document metadata (index.filters) and rescored (index.rescore).
+filtered inside each channel by document metadata (index.filters) and rescored (index.rescore).
 
 A Searcher reads the live generation and reloads by itself when a writer switches CURRENT,
-so a running app sees uploads and deletes without a restart. A Snapshot is one generation:
-its chunks, rows, document texts and an open read-only connection to its store, which keeps
-the generation readable after a writer has replaced and deleted it. A question takes one
-snapshot (``Searcher.snapshot()``), passes it to ``search(..., snapshot=)`` and reads
-documents through it, so search and answer never see two generations.
+so a running app sees uploads and deletes without a restart; a reload opens only the segments
+it has not opened yet (index.snapshot), and questions meanwhile use the generation loaded
+before. A snapshot is one generation; its open segments keep it readable after a writer has
+replaced and deleted it. A question takes one snapshot (``Searcher.snapshot()``), passes it
+to ``search(..., snapshot=)`` and reads documents through it, so search and answer never see
+two generations.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -21,12 +21,14 @@ import numpy as np
 
 from index import fusion as fusion_mod
 from index import lexical
-from index.filters import DocMeta, SearchFilter, doc_meta
-from index.rows import filter_citations, filter_obligations, load_citations, load_headers, load_obligations
-from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, schema_version
+from index.filters import DocMeta, SearchFilter
+from index.rows import filter_citations, filter_obligations
+from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, read_manifest, \
+    schema_version
 from index.restore import Restorer
+from index.segment import Segment
+from index.snapshot import StoredSnapshot
 from index.types import Hit
-from index.vectors import read_faiss
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
 
 RRF_K = fusion_mod.RRF_K
@@ -36,6 +38,8 @@ KEEP_RECENT = 3  # generations a Searcher keeps loaded for answers still being s
 
 @dataclass
 class Snapshot:
+    """One generation held in memory (a benchmark corpus, eval.benchdata); a written index
+    loads as a StoredSnapshot (index.snapshot) with the same attributes."""
     generation: str
     chunks: list[Chunk]
     titles: dict[str, str]
@@ -48,16 +52,12 @@ class Snapshot:
     meta: dict[str, DocMeta] = field(default_factory=dict)
     headers: dict[str, DocumentMeta] = field(default_factory=dict)  # full header fields, with spans
     texts: dict[str, str] = field(default_factory=dict)  # document name -> stored text
-    con: sqlite3.Connection | None = field(default=None, repr=False)  # open on this generation's store
+    con: sqlite3.Connection | None = field(default=None, repr=False)
     _con_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     units: list[Unit] = field(default_factory=list)  # answer units (ingest.units) and their e5 vectors
     unit_vectors: np.ndarray | None = None
     units_by_chunk: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (doc, chunk ord)
-
-    def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        with self._con_lock:
-            return self.con.execute(sql, args).fetchall()
 
     def document_text(self, name: str) -> str:
         try:
@@ -65,22 +65,26 @@ class Snapshot:
         except KeyError:
             raise KeyError(name) from None
 
-    def documents(self) -> list[dict]:
-        rows = self._rows("SELECT d.name, d.title, d.sha256, d.ingested_at, d.meta, "
-                          "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks "
-                          "FROM documents d ORDER BY d.name")
-        # header metadata (DocumentMeta fields) sit beside the name, title and chunk count
-        return [{**{k: r[k] for k in r.keys() if k != "meta"}, **json.loads(r["meta"])} for r in rows]
+    def chunks_of(self, doc: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc == doc]
 
-    def sections(self, name: str) -> list[Section]:
-        rows = self._rows("SELECT sections FROM documents WHERE name = ?", (name,))
-        if not rows:
-            raise KeyError(name)
-        return [Section(s["path"], s["heading"], s["level"], s["start"], s["end"], tuple(s["breadcrumb"]))
-                for s in json.loads(rows[0]["sections"])]
+    # the two channels, as index.snapshot.StoredSnapshot answers them
+    def dense(self, qv: np.ndarray, depth: int, allowed: set[str] | None) -> dict[int, float]:
+        sims, ids = self.faiss.search(qv[None, :], len(self.chunks) if allowed is not None else depth)
+        out = {}
+        for i, s in zip(ids[0], sims[0]):
+            if i >= 0 and (allowed is None or self.chunks[i].doc in allowed):
+                out[int(i)] = float(s)
+                if len(out) == depth:
+                    break
+        return out
 
-
-_Snapshot = Snapshot  # the name before it was public
+    def lexical(self, tokens: list[str], depth: int, allowed: set[str] | None,
+                also: list[int]) -> tuple[list[int], dict[int, float]]:
+        scores = self.bm25.scores(tokens)
+        keep = [i for i in scores if allowed is None or self.chunks[i].doc in allowed]
+        top = sorted(keep, key=lambda i: -scores[i])[:depth]
+        return top, {i: scores[i] for i in (*top, *also) if i in scores}
 
 
 class EmptyIndexError(Exception):
@@ -101,6 +105,8 @@ class Searcher:
         self._snap: Snapshot | None = None
         self._recent: OrderedDict[str, Snapshot] = OrderedDict()  # the last few, for answers made from them
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one thread loads a new generation; the others go on
+        self._segments: dict[str, Segment] = {}  # loaded segments, by name
 
     @property
     def embedder(self):
@@ -110,25 +116,37 @@ class Searcher:
             self._embedder = Embedder()
         return self._embedder
 
-    def snapshot(self) -> Snapshot:
-        """The live generation, loaded once per generation."""
+    def snapshot(self):
+        """The live generation. A new one is loaded by the first question that sees it, while
+        the others go on with the one loaded before (swapped in when ready); loading reads
+        only the segments not loaded yet."""
         for attempt in range(3):
             gen = current_generation(self.index_dir)
             if gen is None:
                 raise EmptyIndexError(f"chưa có chỉ mục ở {self.index_dir}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
-            with self._lock:
+            snap = self._snap
+            if snap is not None and snap.generation == gen.name:
+                return snap
+            if not self._loading.acquire(blocking=snap is None):
+                return snap  # another question is loading the new generation
+            try:
                 if self._snap is not None and self._snap.generation == gen.name:
                     return self._snap
-                try:
-                    self._snap = self._load(gen)
-                    self._recent[gen.name] = self._snap
+                new = self._load(gen)
+                with self._lock:
+                    self._snap = new
+                    self._recent[gen.name] = new
                     while len(self._recent) > KEEP_RECENT:
                         self._recent.popitem(last=False)
-                    return self._snap
-                except (sqlite3.OperationalError, FileNotFoundError, RuntimeError):
-                    # a writer replaced and deleted the generation while it was being opened
-                    if attempt == 2 or current_generation(self.index_dir) == gen:
-                        raise
+                    used = {p.segment.name for s in self._recent.values() for p in getattr(s, "parts", ())}
+                    self._segments = {k: v for k, v in self._segments.items() if k in used}
+                return new
+            except (sqlite3.OperationalError, FileNotFoundError, RuntimeError):
+                # a writer replaced and deleted the generation while it was being opened
+                if attempt == 2 or current_generation(self.index_dir) == gen:
+                    raise
+            finally:
+                self._loading.release()
         raise AssertionError("unreachable")
 
     def warm_up(self) -> None:
@@ -136,41 +154,24 @@ class Searcher:
         server takes questions: lazily loaded models raced when the first questions came at once."""
         self.search("khởi động", k=1)
 
-    @staticmethod
-    def _load(gen: Path) -> Snapshot:
-        con = connect(gen / "store.sqlite", readonly=True)
-        try:
-            if schema_version(con) < SCHEMA_VERSION:
-                raise OutdatedIndexError(f"chỉ mục ở {gen.parent} được tạo bởi phiên bản tracuu cũ hơn (lược đồ "
-                                         f"{schema_version(con)}, phiên bản này cần {SCHEMA_VERSION}): "
-                                         "chạy lại 'tracuu ingest' trên các tệp của nó để nâng cấp")
-            obligations, cited = load_obligations(con), load_citations(con)
-            rows = con.execute("SELECT * FROM chunks ORDER BY id").fetchall()
-            docs = con.execute("SELECT name, title, text FROM documents").fetchall()
-            titles = {r["name"]: r["title"] for r in docs}
-            headers = load_headers(con)
-            meta = doc_meta([(r["name"], r["title"], r["text"]) for r in docs], headers)
-            faiss = read_faiss(gen / "vectors.faiss")
-            urows = con.execute("SELECT u.*, e.vec FROM units u JOIN embeddings e ON e.hash = u.embed_hash"
-                                " ORDER BY u.id").fetchall()
-        except BaseException:
-            con.close()
-            raise
-        chunks = [Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])),
-                        r["start"], r["end"], r["text"], r["tokens"]) for r in rows]
-        bm25 = lexical.BM25([r["lex"].split() for r in rows])
-        units = [Unit(r["doc"], r["ord"], r["kind"], r["start"], r["end"], r["text"], r["context"],
-                      tuple(json.loads(r["roles"])), r["chunk"]) for r in urows]
-        by_chunk: dict[tuple[str, int], list[int]] = {}
-        for i, u in enumerate(units):
-            by_chunk.setdefault((u.doc, u.chunk), []).append(i)
-            if u.kind in ("header", "mention"):  # (doc, -1): what a document says about itself
-                by_chunk.setdefault((u.doc, -1), []).append(i)
-        vecs = np.stack([np.frombuffer(r["vec"], dtype=np.float32) for r in urows]) if urows else None
-        return Snapshot(gen.name, chunks, titles, faiss, bm25, gen / "store.sqlite",
-                        Restorer(r["text"] for r in docs), obligations, cited, meta, headers,
-                        texts={r["name"]: r["text"] for r in docs}, con=con,
-                        units=units, unit_vectors=vecs, units_by_chunk=by_chunk)
+    def _load(self, gen: Path) -> StoredSnapshot:
+        refs = read_manifest(gen)
+        if refs is None:  # a single-file store from before segments
+            con = connect(gen / "store.sqlite", readonly=True)
+            try:
+                version = schema_version(con)
+            finally:
+                con.close()
+            raise OutdatedIndexError(f"chỉ mục ở {gen.parent} được tạo bởi phiên bản tracuu cũ hơn (lược đồ "
+                                     f"{version}, phiên bản này cần {SCHEMA_VERSION}): "
+                                     "chạy lại 'tracuu ingest' trên các tệp của nó để nâng cấp")
+        segs = []
+        for ref in refs:  # segments never change: one loaded for an earlier generation is reused
+            seg = self._segments.get(ref.name)
+            if seg is None:
+                seg = self._segments[ref.name] = Segment(self.index_dir / ref.name)
+            segs.append((seg, ref.dead))
+        return StoredSnapshot(gen.name, segs)
 
     def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
                filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,
@@ -192,27 +193,24 @@ class Searcher:
                                                   (filters.issuer, filters.type, filters.year)))
         allowed = None
         if filters:
-            allowed = {d for d in {c.doc for c in snap.chunks}
+            allowed = {d for d in snap.titles
                        if filters.allows(snap.meta.get(d) or DocMeta(d, snap.titles.get(d, "")))}
-        depth = n if allowed is not None else min(n, max(CANDIDATES, k))
+        # filters are applied inside each channel's search: the top ``depth`` allowed chunks
+        depth = min(n, max(CANDIDATES, k))
 
         # weighted fusion at alpha 0 or 1 is one channel alone: the other is not computed
         dense: dict[int, float] = {}
         if not (fusion == "weighted" and alpha == 0.0):
             # the dense model reads unmarked Vietnamese poorly: give it the query with marks restored
-            qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)
-            sims, ids = snap.faiss.search(qv, depth)
-            dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
-        lex = {} if fusion == "weighted" and alpha == 1.0 else snap.bm25.scores(lexical.query_tokens(query))
-
-        def ranked(scores: dict[int, float]) -> list[int]:
-            keep = [i for i in scores if allowed is None or snap.chunks[i].doc in allowed]
-            return sorted(keep, key=lambda i: -scores[i])[:depth]
+            qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)[0]
+            dense = snap.dense(qv, depth, allowed)
+        rd = list(dense)  # best first
+        rl, lex = ([], {}) if fusion == "weighted" and alpha == 1.0 else \
+            snap.lexical(lexical.query_tokens(query), depth, allowed, rd)
 
         # BM25 only speaks the corpus's language: an English question shares few words with
         # it, and its few matches ("Tay Ninh") should not outvote the multilingual dense model
         lex_weight = max(0.5, snap.restorer.known_fraction(query))
-        rd, rl = ranked(dense), ranked(lex)
         if fusion == "rrf":
             fused = fusion_mod.rrf(rd, rl, lex_weight)
         else:

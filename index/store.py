@@ -1,16 +1,27 @@
-"""On-disk index: one directory per generation, switched atomically.
+"""On-disk index: immutable segments, and one small manifest per generation, switched atomically.
 
-    INDEX_DIR/CURRENT          name of the live generation ("gen-000003")
-    INDEX_DIR/gen-000003/      store.sqlite (documents, chunks, embeddings) + vectors.faiss
-    INDEX_DIR/.lock            held by a writer
+    INDEX_DIR/CURRENT                     name of the live generation ("gen-000003")
+    INDEX_DIR/gen-000003/manifest.json    the live segments, in order, and per segment the
+                                          documents replaced or removed since it was written
+    INDEX_DIR/seg-000005/                 one segment (index.segment): its own SQLite store,
+                                          vectors, BM25 postings, restorer counts, ANN index
+    INDEX_DIR/.lock                       held by a writer
 
-A writer copies the live SQLite file into a temporary directory (".tmp-gen-*"), applies its
-changes there, rebuilds the FAISS file, fsyncs it, renames the directory to a generation
-number no directory has used, then replaces CURRENT (an atomic rename) and fsyncs the folder.
-A crash at any point leaves the previous generation live and intact; what it left behind (a
-temporary directory, a renamed generation CURRENT never pointed to, CURRENT.tmp) is removed
-by the next writer, under the lock, before it starts. Nothing else in INDEX_DIR (uploads/,
-other files) is touched. Nothing is pickled: SQLite rows, float32 blobs and FAISS's own format.
+A write costs the size of its change: it writes one new segment holding the documents it
+adds (vectors of unchanged passages are copied from the segments that have them, not embedded
+again), marks the documents it replaces or removes as dead in the new manifest, and merges
+segments only when a size tier fills up (``plan_merges``: each chunk is rewritten O(log n)
+times over the index's life) or a small segment has dead documents. New segments and the
+generation are written under temporary names (".tmp-seg-*", ".tmp-gen-*"), fsynced, renamed
+to numbers no directory has used, then CURRENT is replaced (an atomic rename) and the folder
+fsynced. A crash at any point leaves the previous generation live and intact; what it left
+behind (temporary directories, segments or generations the live manifest does not name,
+CURRENT.tmp) is removed by the next writer, under the lock, before it starts. Nothing else in
+INDEX_DIR (uploads/, feedback.sqlite) is touched. Nothing is pickled: SQLite rows, .npy arrays
+and FAISS's own format.
+
+An index written before segments (a single gen-N/store.sqlite) reads as outdated; the next
+write migrates its documents into a segment without embedding them again.
 """
 from __future__ import annotations
 
@@ -22,11 +33,13 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 4  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes;
-# 4: units (answer units with their embeddings)
+SCHEMA_VERSION = 5  # 2: obligations and citations tables; 3: documents.meta (header metadata) and .footnotes;
+# 4: units (answer units with their embeddings); 5: segments with stored postings, counts and vectors
+MIGRATABLE = 4  # single-file stores from this schema on hold every row a segment does
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -111,7 +124,10 @@ def schema_version(con: sqlite3.Connection) -> int:
 
 
 _GEN = re.compile(r"gen-(\d{6,})")
+_SEG = re.compile(r"seg-(\d{6,})")
 TMP_PREFIX = ".tmp-gen-"
+TMP_SEG = ".tmp-seg-"
+MANIFEST = "manifest.json"
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -168,19 +184,57 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _generation_numbers(index_dir: Path) -> list[int]:
-    return [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.fullmatch(p.name))]
+def _numbers(index_dir: Path, pattern: re.Pattern) -> list[int]:
+    return [int(m.group(1)) for p in index_dir.iterdir() if (m := pattern.fullmatch(p.name))]
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    name: str
+    dead: frozenset[str] = frozenset()  # documents replaced or removed since it was written
+
+
+def read_manifest(gen: Path) -> list[SegmentRef] | None:
+    """The generation's segments; None for an index written before segments (no manifest)."""
+    try:
+        data = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if (gen / "store.sqlite").exists():
+            return None
+        raise
+    return [SegmentRef(s["name"], frozenset(s["dead"])) for s in data["segments"]]
+
+
+def _live_segments(index_dir: Path) -> set[str]:
+    live = current_generation(index_dir)
+    if live is None:
+        return set()
+    try:
+        return {s.name for s in read_manifest(live) or ()}
+    except (FileNotFoundError, ValueError, KeyError):
+        return set()
+
+
+def live_stores(index_dir: Path) -> list[Path]:
+    """The SQLite stores of the live generation's segments, in order (for tools and tests;
+    documents listed dead in the manifest are still in them)."""
+    live = current_generation(index_dir)
+    refs = read_manifest(live) if live is not None else []
+    return [live / "store.sqlite"] if refs is None else [index_dir / r.name / "store.sqlite" for r in refs]
 
 
 def clean_stale(index_dir: Path) -> list[str]:
-    """Remove what a killed writer left: temporary generations, generations CURRENT does not
-    name, a half-written CURRENT.tmp. Call only under ``writer_lock``; returns the names removed.
-    Never touches the live generation or anything that is not the store's own."""
+    """Remove what a killed writer left: temporary directories, generations CURRENT does not
+    name, segments the live manifest does not list, a half-written CURRENT.tmp. Call only
+    under ``writer_lock``; returns the names removed. Never touches the live generation, its
+    segments or anything that is not the store's own."""
     live = current_generation(index_dir)
+    segs = _live_segments(index_dir)
     removed: list[str] = []
     for p in index_dir.iterdir():
-        stale = (p.name.startswith(TMP_PREFIX) or p.name == "CURRENT.tmp"
-                 or (_GEN.fullmatch(p.name) is not None and (live is None or p.name != live.name)))
+        stale = (p.name.startswith((TMP_PREFIX, TMP_SEG)) or p.name == "CURRENT.tmp"
+                 or (_GEN.fullmatch(p.name) is not None and (live is None or p.name != live.name))
+                 or (_SEG.fullmatch(p.name) is not None and p.name not in segs))
         if not stale or p.is_symlink():
             continue
         if p.is_dir():
@@ -191,38 +245,57 @@ def clean_stale(index_dir: Path) -> list[str]:
     return removed
 
 
+def _fsync_tree(folder: Path) -> None:
+    for f in folder.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(folder)
+
+
 class Generation:
-    """A new generation being written; ``commit()`` makes it live, leaving it discards it.
+    """A new generation being written: new segments (``new_segment``), the list of segments
+    it keeps (``segments``); ``commit()`` makes it live, ``discard()`` drops it.
     Create it only under ``writer_lock``."""
 
     def __init__(self, index_dir: Path):
         self.index_dir = index_dir
-        self.tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=index_dir))
-        self.db_path = self.tmp / "store.sqlite"
-        live = current_generation(index_dir)
-        if live is not None:
-            src = sqlite3.connect(f"file:{live / 'store.sqlite'}?mode=ro", uri=True)
-            dst = sqlite3.connect(self.db_path)
-            src.backup(dst)  # a consistent copy, even while readers have it open
-            src.close()
-            dst.close()
-        self.con = connect(self.db_path)
+        self.live = current_generation(index_dir)
+        refs = read_manifest(self.live) if self.live is not None else []
+        self.legacy = self.live / "store.sqlite" if refs is None else None  # migrate on commit
+        self.segments: list[SegmentRef] = refs or []
+        self.new: dict[str, Path] = {}  # temporary name -> its directory, not yet renamed
+
+    def path(self, ref: SegmentRef | str) -> Path:
+        name = ref.name if isinstance(ref, SegmentRef) else ref
+        return self.new.get(name) or self.index_dir / name
+
+    def new_segment(self) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix=TMP_SEG, dir=self.index_dir))
+        self.new[folder.name] = folder
+        return folder
 
     def commit(self) -> Path:
-        self.con.commit()
-        free, pages = (self.con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
-        if free * 10 > pages:  # removed documents left free pages: do not carry them on
-            self.con.execute("VACUUM")
-        self.con.close()
-        for f in self.tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        _fsync_dir(self.tmp)
-        # a number above every directory present: a generation a killed writer renamed into
-        # place (and clean_stale could not remove) never blocks the rename
-        number = max(_generation_numbers(self.index_dir), default=0) + 1
-        final = self.index_dir / f"gen-{number:06d}"
-        os.rename(self.tmp, final)
+        names: dict[str, str] = {}
+        for tmp_name in [s.name for s in self.segments if s.name in self.new]:
+            folder = self.new[tmp_name]
+            _fsync_dir(folder)
+            # a number above every directory present: a segment a killed writer renamed into
+            # place (and clean_stale could not remove) never blocks the rename
+            final = self.index_dir / f"seg-{max(_numbers(self.index_dir, _SEG), default=0) + 1:06d}"
+            os.rename(folder, final)
+            names[tmp_name] = final.name
+        for tmp_name, folder in self.new.items():  # written, then merged away or emptied in this write
+            if tmp_name not in names:
+                shutil.rmtree(folder, ignore_errors=True)
+        _fsync_dir(self.index_dir)
+        refs = [SegmentRef(names.get(s.name, s.name), s.dead) for s in self.segments]
+        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.index_dir))
+        (tmp / MANIFEST).write_text(json.dumps(
+            {"schema": SCHEMA_VERSION, "segments": [{"name": s.name, "dead": sorted(s.dead)} for s in refs]},
+            ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync_tree(tmp)
+        final = self.index_dir / f"gen-{max(_numbers(self.index_dir, _GEN), default=0) + 1:06d}"
+        os.rename(tmp, final)
         _fsync_dir(self.index_dir)
         pointer = self.index_dir / "CURRENT.tmp"
         pointer.write_text(final.name + "\n")
@@ -230,16 +303,19 @@ class Generation:
             os.fsync(fh.fileno())
         os.replace(pointer, self.index_dir / "CURRENT")
         _fsync_dir(self.index_dir)
-        for old in self.index_dir.iterdir():
-            if _GEN.fullmatch(old.name) and old != final and not old.is_symlink():
-                shutil.rmtree(old, ignore_errors=True)  # open readers keep their file handles
+        keep = {s.name for s in refs}
+        for old in self.index_dir.iterdir():  # open readers keep their file handles
+            if old.is_symlink():
+                continue
+            if (_GEN.fullmatch(old.name) and old != final) or (_SEG.fullmatch(old.name) and old.name not in keep):
+                shutil.rmtree(old, ignore_errors=True)
+        self.new.clear()
         return final
 
     def discard(self) -> None:
-        try:
-            self.con.close()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        for folder in self.new.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self.new.clear()
 
 
 def sections_json(sections) -> str:

@@ -1,9 +1,21 @@
-"""FAISS inner-product index over L2-normalised vectors (so scores are cosines)."""
+"""Dense vectors of a segment: a float32 matrix file (memory-mapped, rows = local chunk ids)
+and, for a large segment, an ANN index over it in FAISS's own format.
+
+Flat (exact) scoring below ``ANN_MIN`` chunks; HNSW (inner product over L2-normalised
+vectors, so scores are cosines) up to ``IVF_MIN``; IVF above, where an HNSW graph takes too
+long to build on a small machine. A filter is applied inside the search: a small allowed set
+is scored exactly on its own rows, a larger one is passed to FAISS as an ID selector."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+ANN_MIN = 20_000
+IVF_MIN = 200_000
+HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 160
+IVF_PROBE = 48
+EXACT_MAX = 20_000  # allowed chunks scored exactly instead of through the ANN index
 
 
 def write_faiss(path: Path, vectors: np.ndarray | None, dim: int = 384) -> None:
@@ -19,3 +31,65 @@ def read_faiss(path: Path):
     import faiss
 
     return faiss.read_index(str(path))
+
+
+def build_ann(vectors: np.ndarray, kind: str | None = None):
+    """An ANN index for ``vectors`` (None when flat is the better choice for its size)."""
+    import faiss
+
+    n, dim = vectors.shape
+    kind = kind or ("flat" if n < ANN_MIN else "hnsw" if n < IVF_MIN else "ivf")
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if kind == "flat":
+        return None
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_BUILD
+        index.add(x)
+        return index
+    nlist = max(16, int(4 * np.sqrt(n)))
+    quant = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quant, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    index.train(x[rng.choice(n, min(n, 64 * nlist), replace=False)])
+    index.add(x)
+    return index
+
+
+def _params(index, sel):
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=sel, efSearch=HNSW_EF_SEARCH)
+    return faiss.SearchParametersIVF(sel=sel, nprobe=IVF_PROBE)
+
+
+def search(vectors: np.ndarray, ann, q: np.ndarray, depth: int,
+           allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``depth`` (local ids, cosines) for one query vector ``q`` among the rows
+    ``allowed`` marks (a bool mask; None: all)."""
+    import faiss
+
+    if allowed is not None:
+        ids = np.flatnonzero(allowed)
+        if ann is None or len(ids) <= EXACT_MAX:
+            sims = np.asarray(vectors[ids]) @ q if len(ids) else np.zeros(0, np.float32)
+            return _top(ids, sims, depth)
+    if ann is None:
+        return _top(np.arange(len(vectors)), np.asarray(vectors) @ q, depth)
+    sel = None
+    if allowed is not None:
+        bits = np.packbits(allowed, bitorder="little")
+        sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+    depth = min(depth, ann.ntotal)
+    sims, ids = ann.search(q[None, :].astype(np.float32), depth, params=_params(ann, sel))
+    keep = ids[0] >= 0
+    return ids[0][keep].astype(np.int64), sims[0][keep]
+
+
+def _top(ids: np.ndarray, sims: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    if len(sims) > depth:
+        part = np.argpartition(-sims, depth - 1)[:depth]
+        ids, sims = ids[part], sims[part]
+    order = np.lexsort((ids, -sims))  # best first, ties by id (as FAISS orders them)
+    return ids[order], sims[order]

@@ -3,13 +3,14 @@ indexed with their metadata, bad ones give one clear error each and change nothi
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from index.indexer import Indexer
-from index.store import current_generation
+from index.store import SCHEMA_VERSION, current_generation, live_stores
 from tests.docbuild import make_blank_pdf, make_docx, make_pdf
 from test_cli import tracuu
 
@@ -49,14 +50,21 @@ def _bad_files(d: Path) -> dict[str, str]:
             "cut.pdf": "bị hỏng|bị cắt cụt|không có lớp chữ", "scan.pdf": "OCR", "huge.txt": "quá lớn"}
 
 
+def _rows(index: Path, sql: str) -> list:
+    """``sql`` over every store of the live generation, in index order."""
+    out = []
+    for db in live_stores(index):
+        con = sqlite3.connect(db)
+        try:
+            out += con.execute(sql).fetchall()
+        finally:
+            con.close()
+    return out
+
+
 def _state(index: Path):
-    gen = current_generation(index)
-    con = sqlite3.connect(gen / "store.sqlite")
-    try:
-        return con.execute("SELECT name, sha256, meta FROM documents ORDER BY name").fetchall(), \
-            con.execute("SELECT doc, start, end, text FROM chunks ORDER BY id").fetchall()
-    finally:
-        con.close()
+    return sorted(_rows(index, "SELECT name, sha256, meta FROM documents")), \
+        _rows(index, "SELECT doc, start, end, text FROM chunks ORDER BY id")
 
 
 def test_indexer_ingests_every_format_and_reports_each_bad_file(index_copy, embedder, tmp_path):
@@ -80,8 +88,7 @@ def test_indexer_ingests_every_format_and_reports_each_bad_file(index_copy, embe
     assert meta["kh_pdf.pdf"]["so_hieu"] == "7-KH/TU" and meta["kh_pdf.pdf"]["trich_yeu"] == "Tuyên truyền biên giới năm 2025"
     assert meta["tb_html.html"]["loai"] == "Thông báo"
     # the DOCX table's row kept its column headers: the obligation extractor reads it as a row
-    con = sqlite3.connect(current_generation(index_copy) / "store.sqlite")
-    rows = con.execute("SELECT lead, deadline, source FROM obligations WHERE doc = 'ct_docx.docx'").fetchall()
+    rows = _rows(index_copy, "SELECT lead, deadline, source FROM obligations WHERE doc = 'ct_docx.docx'")
     assert ('["Sở Nội vụ"]', "Quý III/2024", "table") in rows
 
 
@@ -111,21 +118,26 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     from index.search import Searcher
     from index.store import OutdatedIndexError
 
-    db = current_generation(index_copy) / "store.sqlite"
-    con = sqlite3.connect(db)  # what tracuu 0.1 (schema 2) wrote: no metadata column
+    # what tracuu wrote before segments (one store per generation); 0.1's (schema 2): no metadata column
+    gen = current_generation(index_copy)
+    [seg] = live_stores(index_copy)
+    db = gen / "store.sqlite"
+    shutil.copyfile(seg, db)
+    (gen / "manifest.json").unlink()
+    shutil.rmtree(seg.parent)
+    con = sqlite3.connect(db)
     con.execute("ALTER TABLE documents DROP COLUMN meta")
     con.execute("ALTER TABLE documents DROP COLUMN footnotes")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(OutdatedIndexError, match="lược đồ 2, phiên bản này cần 4.*tracuu ingest"):
+    with pytest.raises(OutdatedIndexError, match=f"lược đồ 2, phiên bản này cần {SCHEMA_VERSION}.*tracuu ingest"):
         Searcher(index_copy, embedder).documents()
     report = Indexer(index_copy, embedder).ingest([SAMPLE])
     assert report.count("replaced") == 5 and not report.errors
     docs = Searcher(index_copy, embedder).documents()
     assert next(d for d in docs if d["name"].startswith("000"))["so_hieu"] == "144-KH/ĐUK"
-    con = sqlite3.connect(current_generation(index_copy) / "store.sqlite")
-    text, notes = con.execute("SELECT text, footnotes FROM documents WHERE name LIKE '000%'").fetchone()
+    [(text, notes)] = _rows(index_copy, "SELECT text, footnotes FROM documents WHERE name LIKE '000%'")
     four = next(n for n in json.loads(notes) if n["number"] == 4)
     assert text[four["start"]:four["end"]].startswith("⁴ Chính sách quốc phòng “bốn không”")
     assert text[four["marker"][0]:four["marker"][1]] == "⁴"

@@ -7,16 +7,20 @@ import pytest
 from conftest import SAMPLE, TAY_NINH
 from index.indexer import Indexer
 from index.search import EmptyIndexError, Searcher
-from index.store import current_generation
+from index.store import current_generation, live_stores, read_manifest
 
 
 def _state(index_dir: Path):
+    """Generation, live documents (name, sha256) and their chunks, in index order."""
     gen = current_generation(index_dir)
-    con = sqlite3.connect(gen / "store.sqlite")
-    docs = con.execute("SELECT name, sha256 FROM documents ORDER BY name").fetchall()
-    chunks = con.execute("SELECT doc, ord, start, end, text FROM chunks ORDER BY id").fetchall()
-    con.close()
-    return gen.name, docs, chunks
+    docs, chunks = [], []
+    for ref, db in zip(read_manifest(gen), live_stores(index_dir)):
+        con = sqlite3.connect(db)
+        docs += [r for r in con.execute("SELECT name, sha256 FROM documents") if r[0] not in ref.dead]
+        chunks += [r for r in con.execute("SELECT doc, ord, start, end, text FROM chunks ORDER BY id")
+                   if r[0] not in ref.dead]
+        con.close()
+    return gen.name, sorted(docs), chunks
 
 
 def test_reingest_same_files_changes_nothing(index_copy, embedder):
@@ -27,8 +31,8 @@ def test_reingest_same_files_changes_nothing(index_copy, embedder):
 
 
 def test_stored_spans_match_stored_text(sample_index):
-    gen = current_generation(sample_index)
-    con = sqlite3.connect(gen / "store.sqlite")
+    [db] = live_stores(sample_index)
+    con = sqlite3.connect(db)
     texts = dict(con.execute("SELECT name, text FROM documents"))
     rows = con.execute("SELECT doc, start, end, text FROM chunks").fetchall()
     assert len(rows) > 100
@@ -64,7 +68,8 @@ def test_remove_document(index_copy, embedder):
     s = Searcher(index_copy, embedder)
     assert TAY_NINH not in [d["name"] for d in s.documents()]
     assert all(h.chunk.doc != TAY_NINH for h in s.search("Tây Ninh biên giới", k=20))
-    assert s.snapshot().faiss.ntotal == len(s.snapshot().chunks)
+    snap = s.snapshot()
+    assert len(snap.chunks) == len(list(snap.chunks)) and all(c.doc != TAY_NINH for c in snap.chunks)
 
 
 def test_bad_files_are_reported_and_index_is_untouched(index_copy, embedder, tmp_path):
@@ -99,22 +104,28 @@ def test_crash_while_writing_leaves_the_last_good_index(index_copy, embedder, tm
     with pytest.raises(Boom):
         Indexer(index_copy, Failing()).ingest([f])
     assert _state(index_copy) == before
-    assert not list(index_copy.glob(".tmp-gen-*"))  # the half-written generation is gone
+    assert not list(index_copy.glob(".tmp-*"))  # the half-written segment and generation are gone
     assert Searcher(index_copy, embedder).search("biên giới", k=1)
 
 
 def test_index_files_hold_no_pickle(sample_index):
     gen = current_generation(sample_index)
-    names = sorted(p.name for p in gen.iterdir())
-    assert names == ["store.sqlite", "vectors.faiss"]
-    for p in gen.iterdir():
+    assert sorted(p.name for p in gen.iterdir()) == ["manifest.json"]
+    [db] = live_stores(sample_index)
+    names = sorted(p.name for p in db.parent.iterdir())
+    assert names == ["lengths.npy", "post_doc.npy", "post_ptr.npy", "post_tf.npy", "store.sqlite", "units.npy",
+                     "vectors.npy"]  # no ANN file: a small segment is searched exactly
+    for p in db.parent.iterdir():
         assert b"\x80\x04\x95" not in p.read_bytes()[:4096]  # pickle protocol 4 header
+        if p.suffix == ".npy":
+            np.load(p, allow_pickle=False)
 
 
 def test_vectors_are_normalised_and_aligned_with_chunks(sample_index, embedder):
     snap = Searcher(sample_index, embedder).snapshot()
-    assert snap.faiss.ntotal == len(snap.chunks)
-    v = snap.faiss.reconstruct_n(0, snap.faiss.ntotal)
+    [part] = snap.parts
+    v = np.asarray(part.segment.vectors)
+    assert len(v) == len(snap.chunks) and len(part.segment.unit_vectors) == len(snap.units)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
 
 

@@ -21,8 +21,7 @@ import pytest
 
 from index.indexer import Indexer
 from index.search import Searcher
-from index.store import current_generation
-from index.vectors import read_faiss
+from index.store import current_generation, read_manifest
 from conftest import ROOT, SAMPLE
 
 STRACE = shutil.which("strace")
@@ -65,14 +64,18 @@ def _cli(index: Path, op: list[str]) -> list[str]:
 def _state(index: Path) -> frozenset[str]:
     """The documents the index reads as; also checks the generation is whole."""
     snap = Searcher(index).snapshot()
-    assert read_faiss(current_generation(index) / "vectors.faiss").ntotal == len(snap.chunks)
+    for p in snap.parts:  # every segment whole: its vectors, postings and rows agree
+        assert len(p.segment.vectors) == len(p.segment.postings.lengths) == p.segment.n
+    assert len(list(snap.chunks)) == len(snap.chunks)
     return frozenset(snap.titles)
 
 
 def _assert_clean(index: Path) -> None:
     names = sorted(p.name for p in index.iterdir())
-    assert [n for n in names if n.startswith("gen-")] == [current_generation(index).name]
-    assert not [n for n in names if n.startswith(".tmp-gen-") or n == "CURRENT.tmp"]
+    live = current_generation(index)
+    assert [n for n in names if n.startswith("gen-")] == [live.name]
+    assert [n for n in names if n.startswith("seg-")] == sorted(r.name for r in read_manifest(live))
+    assert not [n for n in names if n.startswith(".tmp-") or n == "CURRENT.tmp"]
     assert (index / "uploads" / "giu.txt").read_text() == "không được xoá"
     assert (index / "feedback.sqlite").read_bytes() == b"not the store's"
 
