@@ -1,7 +1,6 @@
 """Add, replace and remove documents in the index, one atomic generation per run."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -9,6 +8,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from index import lexical
+from index.embed import passage_hash
 from index.store import SCHEMA_VERSION, Generation, connect, current_generation, schema_version, sections_json, \
     writer_lock
 from ingest.citations import normalise_number
@@ -116,7 +116,7 @@ class Indexer:
                                          for n in doc.footnotes])))
                 for c in doc.chunks:
                     ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
-                    h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
+                    h = passage_hash(self.embedder, ptext)
                     if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
                         pending[h] = ptext  # unchanged text is never embedded twice
                     con.execute(
@@ -126,7 +126,7 @@ class Indexer:
                          c.start, c.end, c.text, c.tokens, " ".join(lexical.doc_tokens(ptext)), h))
                 for u in doc.units:  # embedded as what they are read with: their context and text
                     utext = "\n".join(p for p in (u.context, u.text) if p)
-                    h = hashlib.sha256(("e5-passage\n" + utext).encode()).hexdigest()
+                    h = passage_hash(self.embedder, utext)
                     if con.execute("SELECT 1 FROM embeddings WHERE hash = ?", (h,)).fetchone() is None:
                         pending[h] = utext
                     con.execute("INSERT INTO units (doc, ord, chunk, kind, start, end, text, context, roles, embed_hash)"
