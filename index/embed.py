@@ -57,10 +57,10 @@ def passage_runtime() -> str:
 
 def passage_hash(embedder, text: str) -> str:
     """The key a passage's stored vector is found by: runtimes whose vectors differ never
-    share one (torch keeps the original key, so its stored vectors stay valid)."""
+    share one (nor with the keys before runtimes were named, "e5-passage\n" + text, whose
+    torch vectors were tokenised without the model's normaliser)."""
     runtime = getattr(embedder, "runtime", None) or passage_runtime()
-    prefix = "e5-passage\n" if runtime == "torch" else f"e5-passage/{runtime}\n"
-    return hashlib.sha256((prefix + text).encode()).hexdigest()
+    return hashlib.sha256(f"e5-passage/{runtime}\n{text}".encode()).hexdigest()
 
 
 # --- threads ----------------------------------------------------------------------------
@@ -83,9 +83,10 @@ class CpuLoad:
     """How many cores other processes keep busy: the 1-minute load average less this
     process's own share, an average of its CPU use with the same decay."""
 
-    def __init__(self) -> None:
-        self._t = time.monotonic()
-        self._cpu = self._own_cpu()
+    def __init__(self, clock=time.monotonic, cpu_seconds=None, loadavg=os.getloadavg) -> None:
+        self._clock, self._cpu_seconds, self._loadavg = clock, cpu_seconds or self._own_cpu, loadavg
+        self._t = clock()
+        self._cpu = self._cpu_seconds()
         self._own = 0.0
         self._lock = threading.Lock()
 
@@ -96,7 +97,7 @@ class CpuLoad:
 
     def others(self) -> float:
         with self._lock:
-            now, cpu = time.monotonic(), self._own_cpu()
+            now, cpu = self._clock(), self._cpu_seconds()
             dt = now - self._t
             if dt > 0.5:  # shorter gaps say little about a 1-minute average
                 a = 1.0 - math.exp(-dt / LOAD_WINDOW)
@@ -104,7 +105,7 @@ class CpuLoad:
                 self._t, self._cpu = now, cpu
             own = self._own
         try:
-            load = os.getloadavg()[0]
+            load = self._loadavg()[0]
         except OSError:
             return 0.0
         return max(0.0, load - own)
@@ -198,8 +199,16 @@ class Embedder:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+                from tokenizers import Tokenizer
+
                 torch.set_num_threads(choose_threads())
-                self._st = SentenceTransformer(str(self.folder), device="cpu")
+                st = SentenceTransformer(str(self.folder), device="cpu")
+                # transformers' XLM-R tokenizer class drops tokenizer.json's normaliser (NFKC and
+                # the model's own character map), so "…", "½" or doubled spaces became <unk> or
+                # other pieces than the query engine reads: put it back
+                st.tokenizer.backend_tokenizer.normalizer = Tokenizer.from_file(
+                    str(self.folder / "tokenizer.json")).normalizer
+                self._st = st
             return self._st
 
     def _session(self, threads: int):
