@@ -30,7 +30,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from index.e5convert import ONNX_FILES, ensure_model, ensure_onnx  # noqa: E402
+from index.e5convert import ONNX_FILES, ONNX_VERSION, ensure_model, ensure_onnx  # noqa: E402
 
 DIM = 384  # multilingual-e5-small
 MAX_TOKENS = 512  # the model's window; sentence-transformers truncates there too
@@ -60,6 +60,8 @@ def passage_hash(embedder, text: str) -> str:
     share one (nor with the keys before runtimes were named, "e5-passage\n" + text, whose
     torch vectors were tokenised without the model's normaliser)."""
     runtime = getattr(embedder, "runtime", None) or passage_runtime()
+    if runtime != "torch":  # an export made another way gives other vectors
+        runtime += f"-v{ONNX_VERSION}"
     return hashlib.sha256(f"e5-passage/{runtime}\n{text}".encode()).hexdigest()
 
 
