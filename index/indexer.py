@@ -1,7 +1,6 @@
 """Add, replace and remove documents in the index, one atomic generation per run."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -9,6 +8,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from index import lexical, segment
+from index.embed import passage_hash
 from index.merge import kill, merge, migrate, stored_vectors
 from index.store import MIGRATABLE, Generation, SegmentRef, connect, current_generation, read_manifest, \
     schema_version, sections_json, writer_lock
@@ -139,7 +139,7 @@ class Indexer:
                                      for n in doc.footnotes])))
             for c in doc.chunks:
                 ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
-                h = hashlib.sha256(("e5-passage\n" + ptext).encode()).hexdigest()
+                h = passage_hash(self.embedder, ptext)
                 pending[h] = ptext
                 con.execute(
                     "INSERT INTO chunks (id, doc, ord, section, breadcrumb, start, end, text, tokens, lex,"
@@ -149,7 +149,7 @@ class Indexer:
                 cid += 1
             for u in doc.units:  # embedded as what they are read with: their context and text
                 utext = "\n".join(p for p in (u.context, u.text) if p)
-                h = hashlib.sha256(("e5-passage\n" + utext).encode()).hexdigest()
+                h = passage_hash(self.embedder, utext)
                 pending[h] = utext
                 con.execute("INSERT INTO units (id, doc, ord, chunk, kind, start, end, text, context, roles,"
                             " embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
