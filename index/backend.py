@@ -49,6 +49,12 @@ def milvus_spec(store: str | Path) -> StoreURI | None:
     return None
 
 
+def local_dir(store: str | Path) -> Path:
+    """The folder for what is not index data (uploads, feedback) of ``store``."""
+    spec = milvus_spec(store)
+    return Path(store) if spec is None else spec.local_dir
+
+
 def open_searcher(store: str | Path, embedder=None, **opts):
     """A Searcher (index.search's API) over ``store``; ``opts``: fusion, alpha, rescore, signals_for."""
     spec = milvus_spec(store)
@@ -70,3 +76,9 @@ def open_indexer(store: str | Path, embedder=None):
     from index.milvus import MilvusIndexer
 
     return MilvusIndexer(spec, embedder)
+
+
+def indexer_for(searcher):
+    """An Indexer writing to the store ``searcher`` reads, sharing its embedding model."""
+    spec = getattr(searcher, "spec", None)
+    return open_indexer(spec.uri if spec is not None else searcher.index_dir, searcher.embedder)

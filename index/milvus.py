@@ -39,7 +39,7 @@ from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
 CHUNK_FIELDS = ["doc", "ord", "section", "breadcrumb", "span_start", "span_end", "text", "tokens"]
 
 
-def _embed_hash(text: str) -> str:
+def embed_hash(text: str) -> str:
     return hashlib.sha256(("e5-passage\n" + text).encode()).hexdigest()
 
 
@@ -269,7 +269,7 @@ class MilvusIndexer(Indexer):
             head, size = [], 0
             for c in doc.chunks:
                 ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
-                h = _embed_hash(ptext)
+                h = embed_hash(ptext)
                 pending.setdefault(h, ptext)
                 row = {"id": next(ids), "gen_from": g, "gen_to": LIVE, "doc": c.doc, "ord": c.ord, "section": c.section,
                        "breadcrumb": _json(list(c.breadcrumb)), "span_start": c.start, "span_end": c.end,
@@ -281,7 +281,7 @@ class MilvusIndexer(Indexer):
                     size += len(c.text) + 1
             for u in doc.units:  # embedded as what they are read with: their context and text
                 utext = "\n".join(p for p in (u.context, u.text) if p)
-                h = _embed_hash(utext)
+                h = embed_hash(utext)
                 pending.setdefault(h, utext)
                 unit_rows.append({"id": next(ids), "gen_from": g, "gen_to": LIVE, "doc": u.doc, "ord": u.ord,
                                   "chunk": u.chunk, "kind": u.kind, "span_start": u.start, "span_end": u.end,

@@ -67,6 +67,10 @@ def quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class StoreUnavailable(RuntimeError):
+    """A Milvus store that cannot be opened: a milvus-lite file another process holds, a server not reached."""
+
+
 _CLIENTS: dict[str, object] = {}
 
 
@@ -85,7 +89,7 @@ def client(uri: str):
             _CLIENTS[uri] = MilvusClient(uri)
         except MilvusException as exc:
             where = "tệp" if not uri.startswith("http") else "máy chủ"
-            raise RuntimeError(f"không mở được kho Milvus {uri} ({where} đang được tiến trình khác dùng "
+            raise StoreUnavailable(f"không mở được kho Milvus {uri} ({where} đang được tiến trình khác dùng "
                                f"hoặc không tới được): {exc.message if hasattr(exc, 'message') else exc}") from None
     return _CLIENTS[uri]
 

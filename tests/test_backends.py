@@ -4,54 +4,25 @@ test_answer.py run again here on milvus-lite; a killed Milvus writer leaves read
 last good generation and the next write works."""
 from __future__ import annotations
 
-import sqlite3
-
-import numpy as np
 import pytest
 
 import test_answer
 from conftest import FLAGSHIP, SAMPLE, TAY_NINH
 from index.backend import StoreError, milvus_spec, open_indexer, open_searcher, resolve
 from index.filters import SearchFilter
-from index.store import current_generation
 
 CAO_BANG = "001_2acf101d37e4caff.txt"
 QUERIES = [FLAGSHIP, "co quan nao chu tri tuyen truyen bien gioi o Tay Ninh", "tập huấn nghiệp vụ thông tin đối ngoại",
            "Kết luận 57-KL/TW của Bộ Chính trị", "Thông tấn xã Việt Nam báo chí đối ngoại", "kinh phí thực hiện"]
 
 
-class StoredVectors:
-    """The real embedder, answering passages the embedded sample index already embedded with
-    those vectors (same text, same hash): both backends search identical vectors, and the
-    session runs the model over the sample corpus once."""
-
-    def __init__(self, embedder, index_dir):
-        self.inner = embedder
-        con = sqlite3.connect(current_generation(index_dir) / "store.sqlite")
-        try:
-            self.vecs = {h: np.frombuffer(v, dtype=np.float32) for h, v in con.execute("SELECT hash, vec FROM embeddings")}
-        except sqlite3.Error:  # another layout: embed again
-            self.vecs = {}
-        finally:
-            con.close()
-        self.embedded = 0  # passages the model had to embed
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        from index.milvus import _embed_hash
-
-        missing = [t for t in texts if _embed_hash(t) not in self.vecs]
-        if missing:
-            self.embedded += len(missing)
-            self.vecs.update(zip(map(_embed_hash, missing), self.inner.embed_passages(missing)))
-        return np.stack([self.vecs[_embed_hash(t)] for t in texts])
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
 @pytest.fixture(scope="session")
 def vectors(embedder, sample_index):
-    return StoredVectors(embedder, sample_index)
+    """The real model's vectors: the sample corpus's passages as the embedded index holds them
+    (same text, same hash), so both backends search identical vectors and the session embeds once."""
+    from eval.milvus import ReusedVectors
+
+    return ReusedVectors(embedder, [sample_index])
 
 
 @pytest.fixture(scope="session")
