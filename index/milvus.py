@@ -218,7 +218,12 @@ class MilvusSearcher(Searcher):
         lex: dict[int, float] = {}
         tokens = list(dict.fromkeys(lexical.query_tokens(query)))
         if tokens and not (fusion == "weighted" and alpha == 1.0):
-            lex = self._channel(snap, lex_words(tokens), "sparse", "BM25", expr, depth)
+            words = lex_words(tokens)
+            lex = self._channel(snap, words, "sparse", "BM25", expr, depth)
+            unseen = [i for i in dense if i not in lex]
+            if lex and unseen and fusion == "weighted":
+                # weighted fusion normalises BM25 over every candidate: the dense ones' too
+                lex.update(self._channel(snap, words, "sparse", "BM25", f"{expr} and id in {unseen}", len(unseen)))
         lex_weight = max(0.5, snap.restorer.known_fraction(query))  # as the embedded Searcher
         rd, rl = (sorted(s, key=lambda i: -s[i]) for s in (dense, lex))
         if fusion == "rrf":

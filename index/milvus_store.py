@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +35,7 @@ KEEP = 3  # generations whose retired rows stay readable
 PART_CHARS = 16_000  # ≤ 64,000 bytes of UTF-8 per VARCHAR part
 TEXT_BYTES = 60_000  # a longer chunk text is read from its document instead
 BATCH = 1_000
+BM25_K1, BM25_B = 1.2, 0.75  # as index.lexical.BM25 (milvus-lite's own default k1 is 1.5)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,12 @@ def client(uri: str):
     if uri not in _CLIENTS:
         import logging
 
-        # a query iterator warns on every page that milvus-lite keeps no MVCC timestamp
+        # a query iterator warns on every page that milvus-lite keeps no MVCC timestamp, and
+        # gRPC's C core prints its keep-alive renegotiation with milvus-lite on stderr
         logging.getLogger("pymilvus").setLevel(logging.ERROR)
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)  # milvus-lite's in-process server: the
+        # same warning as a traceback (the iterator falls back to the client's timestamp)
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 
@@ -156,7 +162,10 @@ class MilvusStore:
                 ip = self.c.prepare_index_params()
                 ip.add_index("vec", index_type="FLAT", metric_type="IP")
                 if key == "chunks":
-                    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+                    bm25 = {"bm25_k1": BM25_K1, "bm25_b": BM25_B}
+                    # milvus-lite 3.2 reads them one level deeper than a Milvus server does
+                    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                                 params={"params": bm25} if self.spec.lite else bm25)
                 self.c.create_collection(name, schema=schema, index_params=ip, consistency_level="Strong")
             self.c.load_collection(name)
         self._ready = True
