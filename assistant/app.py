@@ -174,6 +174,7 @@ def build_app(assistant: Assistant, preload: bool = True):
     import gradio as gr
     import pandas as pd
 
+    from index.backend import indexer_for
     from index.indexer import Indexer
 
     searcher = assistant.searcher
@@ -199,7 +200,7 @@ def build_app(assistant: Assistant, preload: bool = True):
     def get_indexer() -> Indexer:
         with indexer_lock:  # one model in memory, shared with the searcher
             if not indexer:
-                indexer.append(Indexer(index_dir, searcher.embedder))
+                indexer.append(indexer_for(searcher))
             return indexer[0]
 
     @lru_cache(maxsize=4096)

@@ -52,6 +52,9 @@ class CliError(Exception):
 def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path, default=None,
                    help="thư mục chỉ mục (mặc định: $TRACUU_INDEX hoặc ./tracuu-index)")
+    p.add_argument("--store", default=None, metavar="URI",
+                   help="kho chỉ mục: thư mục, tệp Milvus Lite (*.db) hoặc máy chủ Milvus http://host:19530 "
+                        "(mặc định: $TRACUU_STORE, nếu không có thì --index)")
 
 
 def _llm_arg(p: argparse.ArgumentParser) -> None:
@@ -160,14 +163,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     return parser, sub
 
 
-def index_dir(args: argparse.Namespace) -> Path:
-    return args.index if args.index is not None else default_index_dir()
+def index_dir(args: argparse.Namespace) -> Path | str:
+    """The store (index.backend): --store, --index, $TRACUU_STORE, then $TRACUU_INDEX or ./tracuu-index."""
+    from index.backend import resolve
+
+    return resolve(getattr(args, "store", None), args.index)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from index.indexer import Indexer
+    from index.backend import open_indexer
     from ingest.pipeline import expand_paths
 
     if not expand_paths(list(args.paths)):
@@ -182,7 +188,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        report = Indexer(index_dir(args)).ingest(args.paths, progress)
+        report = open_indexer(index_dir(args)).ingest(args.paths, progress)
     finally:
         bar.close()  # an error is then said on a line of its own
     status = {"added": "thêm mới", "replaced": "cập nhật", "unchanged": "không đổi"}
@@ -243,9 +249,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from index.search import Searcher
+    from index.backend import open_searcher
 
-    docs = Searcher(index_dir(args)).documents()
+    docs = open_searcher(index_dir(args)).documents()
     if args.format == "json":
         say(json.dumps(docs, ensure_ascii=False, indent=1))
     else:
@@ -293,9 +299,9 @@ def _emit(records: list[dict], fields: tuple[str, ...], fmt: str, table_cols: tu
 
 
 def _rows_searcher(args: argparse.Namespace):
-    from index.search import Searcher
+    from index.backend import open_searcher
 
-    return Searcher(index_dir(args))
+    return open_searcher(index_dir(args))
 
 
 def cmd_obligations(args: argparse.Namespace) -> int:
@@ -316,9 +322,9 @@ def cmd_citations(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from index.indexer import Indexer
+    from index.backend import open_indexer
 
-    removed = Indexer(index_dir(args)).remove(args.names)
+    removed = open_indexer(index_dir(args)).remove(args.names)
     for n in args.names:
         say(("đã xoá  " if n in removed else "không có ") + n)
     return 0 if len(removed) == len(args.names) else 1
@@ -360,8 +366,9 @@ def _port_busy(host: str, port: int) -> bool:
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
     from assistant.feedback import FeedbackStore
+    from index.backend import local_dir
 
-    lines = list(FeedbackStore(index_dir(args)).gold_lines(args.rating))
+    lines = list(FeedbackStore(local_dir(index_dir(args))).gold_lines(args.rating))
     if args.out:
         args.out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         say(f"{len(lines)} đánh giá -> {args.out}", file=sys.stderr)
@@ -374,7 +381,9 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
 def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     import signal
 
+    from index.backend import StoreError
     from index.embed import ModelUnavailable
+    from index.milvus_store import StoreUnavailable
     from index.search import EmptyIndexError
     from index.store import OutdatedIndexError
 
@@ -389,7 +398,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     except EmptyIndexError:
         where = index_dir(args) if hasattr(args, "index") else default_index_dir()
         return fail(f"chưa có chỉ mục ở {where}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
-    except OutdatedIndexError as exc:
+    except (OutdatedIndexError, StoreError, StoreUnavailable) as exc:
         return fail(str(exc))
     except ModelUnavailable as exc:
         return fail(f"{exc} (chạy lại scripts/setup, hoặc python -m index.e5convert)")

@@ -14,7 +14,7 @@ from assistant.types import Answer
 from assistant.understand import Question, understand
 from index import glossary, lexical
 from index.rescore import Signals
-from index.search import Searcher
+from index.backend import open_searcher
 from ingest.types import Section
 
 REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} văn bản đã nạp. "
@@ -57,8 +57,8 @@ class Assistant:
     def __init__(self, index_dir: Path, embedder=None, llm=None, weights: Weights | None = None):
         self.embedder = _QueryMemo(embedder)
         # second stage on: the question's intent picks passages holding the matching row field
-        self.searcher = Searcher(index_dir, self.embedder, rescore=True,
-                                 signals_for=lambda q: Signals(understand(q).intent))
+        self.searcher = open_searcher(index_dir, self.embedder, rescore=True,
+                                      signals_for=lambda q: Signals(understand(q).intent))
         self.weights = weights
         self.generator = None
         if llm is not None:

@@ -1,0 +1,153 @@
+"""Milvus (milvus-lite) against the embedded store on dev and dev2: the same documents ingested
+into both, the same questions through assistant.service.Assistant; retrieval and answer
+metrics side by side, and latencies as ratios to the embedded store measured in the same run.
+
+    python -m eval.milvus [--shared ../shared] [--out eval/reports/milvus.md]
+
+Passage vectors are computed once per text (``ReusedVectors``) and given to both stores, so
+the two search identical vectors and the run does not embed the corpora twice.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.benchdata import REPO, cache_dir, shared_dir
+
+
+class ReusedVectors:
+    """An embedder whose passage vectors come from embedded indexes already built (``seeds``:
+    their folders), keyed by the passage's hash; the model embeds only what they lack."""
+
+    def __init__(self, embedder, seeds=()):
+        from index.store import current_generation
+
+        self.inner, self.vecs, self.embedded = embedder, {}, 0
+        for d in seeds:
+            gen = current_generation(Path(d)) if Path(d).is_dir() else None
+            if gen is None:
+                continue
+            con = sqlite3.connect(f"file:{gen / 'store.sqlite'}?mode=ro", uri=True)
+            try:
+                self.vecs.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in
+                                 con.execute("SELECT hash, vec FROM embeddings"))
+            except sqlite3.Error:  # another layout: those passages are embedded again
+                pass
+            finally:
+                con.close()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        from index.milvus import embed_hash as _hash
+
+        missing = list(dict.fromkeys(t for t in texts if _hash(t) not in self.vecs))
+        if missing:
+            self.embedded += len(missing)
+            self.vecs.update(zip(map(_hash, missing), self.inner.embed_passages(missing)))
+        return np.stack([self.vecs[_hash(t)] for t in texts])
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def _p50_ms(fn, queries: list[str], repeat: int = 3) -> float:
+    times = []
+    for q in queries:
+        fn(q)  # the query's vector is memoised: what is timed is the store's part
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn(q)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def measure(name: str, docs: Path, gold: Path, vectors, embedder, work: Path) -> dict:
+    from assistant.service import Assistant
+    from eval.gold import load_gold
+    from eval.run import evaluate
+    from index.backend import open_indexer
+
+    out: dict = {"set": name}
+    questions = [it.question for it in load_gold(gold)]
+    for backend, store in (("embedded", work / f"{name}-index"), ("milvus-lite", str(work / f"{name}.db"))):
+        t = time.perf_counter()
+        rep = open_indexer(store, vectors).ingest([docs])
+        assert not rep.errors, rep.errors
+        ingest_s = time.perf_counter() - t
+        t = time.perf_counter()
+        a = Assistant(store, embedder)
+        a.searcher.snapshot()
+        load_s = time.perf_counter() - t
+        report = evaluate(gold, a)
+        s = a.searcher
+        out[backend] = {
+            "metrics": report.metrics, "ingest_s": ingest_s, "load_s": load_s,
+            "search_ms": _p50_ms(lambda q: s.search(q, k=10), questions),
+            "rescored_ms": _p50_ms(lambda q: s.search(q, k=10, rescore=True), questions),
+            "bm25_ms": _p50_ms(lambda q: s.search(q, k=10, alpha=0.0), questions),
+            "dense_ms": _p50_ms(lambda q: s.search(q, k=10, alpha=1.0), questions),
+            "ask_ms": _p50_ms(lambda q: a.ask(q), questions[:20], repeat=1),
+        }
+    return out
+
+
+METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "answer_keyword_accuracy", "citation_accuracy",
+           "refusal_rate_unanswerable")
+TIMES = (("ingest_s", "ingest (passage vectors reused), s"), ("load_s", "open + load the live generation, s"),
+         ("search_ms", "search p50, ms (hybrid, no embedding)"), ("rescored_ms", "search + second stage p50, ms"),
+         ("bm25_ms", "BM25 alone p50, ms"), ("dense_ms", "dense alone p50, ms"), ("ask_ms", "ask p50, ms (20 questions)"))
+
+
+def format_md(results: list[dict], start_s: float, rss_mb: float) -> str:
+    lines = ["| set | metric | embedded | milvus-lite | difference |", "|---|---|---|---|---|"]
+    for r in results:
+        for m in METRICS:
+            a, b = r["embedded"]["metrics"].get(m), r["milvus-lite"]["metrics"].get(m)
+            if a is not None and b is not None:
+                lines.append(f"| {r['set']} | {m} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    lines += ["", "| set | measure | embedded | milvus-lite | ratio |", "|---|---|---|---|---|"]
+    for r in results:
+        for key, label in TIMES:
+            a, b = r["embedded"][key], r["milvus-lite"][key]
+            lines.append(f"| {r['set']} | {label} | {a:.1f} | {b:.1f} | {b / a:.2f} × |")
+    lines += ["", f"milvus-lite client start (a new store): {start_s:.2f} s; peak RSS of this run: {rss_mb:.0f} MB."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--shared", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=None, help="also write the tables here (markdown)")
+    a = p.parse_args(argv)
+    from index.embed import Embedder
+
+    shared = shared_dir(a.shared)
+    embedder = Embedder()
+    fit = cache_dir().parent / "fit"  # the scorer fit's indexes of dev and dev2 (eval.fit)
+    vectors = ReusedVectors(embedder, [fit / "dev", fit / "dev2"])
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        t = time.perf_counter()
+        from index.milvus_store import MilvusStore, StoreURI
+
+        MilvusStore(StoreURI(str(work / "probe.db"), work)).ensure()
+        start_s = time.perf_counter() - t
+        results = [measure("dev", REPO / "data" / "sample", shared / "eval" / "dev.jsonl", vectors, embedder, work),
+                   measure("dev2", shared / "eval" / "dev2" / "docs", shared / "eval" / "dev2" / "questions.jsonl",
+                           vectors, embedder, work)]
+    md = format_md(results, start_s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(md)
+    print(f"(passages embedded in this run: {vectors.embedded})")
+    if a.out:
+        a.out.write_text(md + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
