@@ -27,14 +27,11 @@ class ReusedVectors:
     their folders), keyed by the passage's hash; the model embeds only what they lack."""
 
     def __init__(self, embedder, seeds=()):
-        from index.store import current_generation
+        from index.store import live_stores
 
         self.inner, self.vecs, self.embedded = embedder, {}, 0
-        for d in seeds:
-            gen = current_generation(Path(d)) if Path(d).is_dir() else None
-            if gen is None:
-                continue
-            con = sqlite3.connect(f"file:{gen / 'store.sqlite'}?mode=ro", uri=True)
+        for store in (s for d in seeds if Path(d).is_dir() for s in live_stores(Path(d))):
+            con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
             try:
                 self.vecs.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in
                                  con.execute("SELECT hash, vec FROM embeddings"))
@@ -44,7 +41,10 @@ class ReusedVectors:
                 con.close()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        from index.milvus import embed_hash as _hash
+        from index.embed import passage_hash
+
+        def _hash(text: str) -> str:
+            return passage_hash(self.inner, text)
 
         missing = list(dict.fromkeys(t for t in texts if _hash(t) not in self.vecs))
         if missing:

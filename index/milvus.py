@@ -12,7 +12,6 @@ keep a write all-or-nothing for readers).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 import math
@@ -24,6 +23,7 @@ import numpy as np
 
 from index import fusion as fusion_mod
 from index import lexical
+from index.embed import passage_hash
 from index.filters import DocMeta, SearchFilter, _words, doc_meta
 from index.indexer import Indexer, passage_text
 from index.milvus_store import LIVE, TEXT_BYTES, MilvusStore, StoreURI, gen_name, lex_words, quote, visible
@@ -37,10 +37,6 @@ from ingest.normalize import strip
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
 
 CHUNK_FIELDS = ["doc", "ord", "section", "breadcrumb", "span_start", "span_end", "text", "tokens"]
-
-
-def embed_hash(text: str) -> str:
-    return hashlib.sha256(("e5-passage\n" + text).encode()).hexdigest()
 
 
 def _span(v) -> tuple[int, int] | None:
@@ -121,6 +117,10 @@ class MilvusSnapshot:
             return self.texts[name]
         except KeyError:
             raise KeyError(name) from None
+
+    def chunks_of(self, doc: str) -> list[Chunk]:
+        """A document's opening chunks, in order (what the rescorer reads as its header)."""
+        return [c for c in self.chunks if c.doc == doc]
 
     def documents(self) -> list[dict]:
         return [{"name": n, "title": r["title"], "sha256": r["sha256"], "ingested_at": r["ingested_at"],
@@ -274,7 +274,7 @@ class MilvusIndexer(Indexer):
             head, size = [], 0
             for c in doc.chunks:
                 ptext = passage_text(doc.title, c.breadcrumb, c.text, c.context)
-                h = embed_hash(ptext)
+                h = passage_hash(self.embedder, ptext)
                 pending.setdefault(h, ptext)
                 row = {"id": next(ids), "gen_from": g, "gen_to": LIVE, "doc": c.doc, "ord": c.ord, "section": c.section,
                        "breadcrumb": _json(list(c.breadcrumb)), "span_start": c.start, "span_end": c.end,
@@ -286,7 +286,7 @@ class MilvusIndexer(Indexer):
                     size += len(c.text) + 1
             for u in doc.units:  # embedded as what they are read with: their context and text
                 utext = "\n".join(p for p in (u.context, u.text) if p)
-                h = embed_hash(utext)
+                h = passage_hash(self.embedder, utext)
                 pending.setdefault(h, utext)
                 unit_rows.append({"id": next(ids), "gen_from": g, "gen_to": LIVE, "doc": u.doc, "ord": u.ord,
                                   "chunk": u.chunk, "kind": u.kind, "span_start": u.start, "span_end": u.end,

@@ -20,7 +20,7 @@ import numpy as np
 from index import postings, vectors
 from index.filters import DocMeta
 from index.restore import StoredRestorer
-from index.segment import Segment
+from index.segment import DIM, Segment
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
 
 
@@ -79,6 +79,10 @@ class _UnitVectors:
     def __getitem__(self, i: int) -> np.ndarray:
         part, local = self.snap.locate(int(i), units=True)
         return np.array(part.segment.unit_vectors[local])
+
+    @property
+    def shape(self) -> tuple[int, int]:  # as the array it stands for: one row per unit
+        return (len(self.snap.units), DIM)
 
 
 class _UnitsByChunk:
