@@ -77,7 +77,9 @@ def test_stored_index_searches_as_the_old_in_memory_path(sample_index, embedder)
             for rescore in (False, True):
                 a = new.search(q, k=10, filters=f, rescore=rescore)
                 b = old.search(q, k=10, filters=f, rescore=rescore)
-                assert [(h.chunk, round(h.score, 4)) for h in a] == [(h.chunk, round(h.score, 4)) for h in b], (q, f)
+                # FAISS and numpy sum in other orders: scores agree to float32 precision, not bit for bit
+                assert [h.chunk for h in a] == [h.chunk for h in b], (q, f)
+                assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4), (q, f)
 
 
 def _files(index: Path) -> dict[str, tuple[int, int, int]]:
