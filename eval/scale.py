@@ -222,10 +222,18 @@ def measure(index: Path, qfile: Path, mode: str, rescore: bool = True) -> dict:
         filt.append(time.perf_counter() - t)
     out = {"load_s": load, "p50_ms": 1000 * statistics.median(times),
            "p95_ms": 1000 * float(np.percentile(times, 95)), "filtered_p50_ms": 1000 * statistics.median(filt),
-           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           "rss_mb": peak_rss_mb()}
     if mode == "new":
         out.update(write_cost(index, s, emb))
     return out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry the parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def write_cost(index: Path, searcher, emb) -> dict:

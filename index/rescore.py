@@ -81,6 +81,17 @@ def _spans(snap) -> dict:
     return cache
 
 
+def _memo(snap, key: tuple, make):
+    """What a chunk's features read (its text without marks, its heading words), kept per
+    snapshot: the same chunks come back question after question, and long ones cost to strip."""
+    cache = getattr(snap, "_rescore_memo", None)
+    if cache is None or len(cache) > 20_000:
+        cache = snap._rescore_memo = {}
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 def _header(snap, doc: str) -> str:
     """A document's title and first chunks (who wrote the plan), read once per snapshot."""
     cache = getattr(snap, "_rescore_headers", None)
@@ -109,16 +120,17 @@ def features(query: str, snap, i: int, signals: Signals, names: tuple[str, ...],
         cited = [sp for sp in rows.get("cited", ()) if inside(sp)]
         if cited:
             f["kind"] = 1.0 if any(sp[2] in numbers for sp in cited) else 0.5
-    text = strip(c.text)
+    text = _memo(snap, ("text", c.doc, c.ord), lambda: strip(c.text))
     if names:
         head = _header(snap, c.doc)
         f["name"] = sum(1.0 if n in head else 0.5 if n in text else 0.0 for n in names) / len(names)
     if numbers:
-        keyed = normalise_number(c.text)
+        keyed = _memo(snap, ("number", c.doc, c.ord), lambda: strip(normalise_number(c.text)))
         head_keyed = normalise_number(_header(snap, c.doc))
-        f["number"] = sum(1.0 if strip(n) in strip(keyed) or strip(n) in head_keyed.lower() else 0.0
+        f["number"] = sum(1.0 if strip(n) in keyed or strip(n) in head_keyed.lower() else 0.0
                           for n in numbers) / len(numbers)
-    trail = _grams(" ".join((snap.titles.get(c.doc, ""), *c.breadcrumb)))
+    trail = _memo(snap, ("trail", c.doc, c.breadcrumb),
+                  lambda: _grams(" ".join((snap.titles.get(c.doc, ""), *c.breadcrumb))))
     if trail and qgrams:
         f["heading"] = len(trail & qgrams) / len(trail)
     return f

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Iterable
 
 from ingest.normalize import has_diacritics, strip
@@ -114,6 +115,7 @@ class StoredRestorer:
         self.cons = cons  # connections in corpus order (and a lock each, see ``_rows``)
         self.total = _SEED.total + total
         self.smoothing = smoothing
+        self._memo = lru_cache(maxsize=256)(self._local)  # restore and known_fraction read the same counts
 
     def _rows(self, sql: str, args: list) -> list:
         out = []
@@ -150,9 +152,9 @@ class StoredRestorer:
         return r
 
     def known_fraction(self, query: str) -> float:
-        return self._local(query).known_fraction(query)
+        return self._memo(query).known_fraction(query)
 
     def restore(self, query: str, min_known: float = 0.6) -> str:
         if has_diacritics(query):
             return query
-        return self._local(query).restore(query, min_known)
+        return self._memo(query).restore(query, min_known)
