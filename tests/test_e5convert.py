@@ -82,3 +82,18 @@ def test_truncated_or_foreign_file_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError):
         convert(tmp_path / "out", cut)
     assert not (tmp_path / "out").exists()
+
+
+def test_onnx_export_is_reused_and_keeps_ffn_outputs_fp32():
+    import onnx
+
+    from index.e5convert import ONNX_FILES, ensure_onnx
+
+    out = ensure_onnx()
+    stamp = {f: (out / f).stat().st_mtime_ns for f in ONNX_FILES.values()}
+    assert ensure_onnx() == out and {f: (out / f).stat().st_mtime_ns for f in ONNX_FILES.values()} == stamp
+    nodes = onnx.load(str(out / ONNX_FILES["int8"]), load_external_data=False).graph.node
+    ops = {n.name: n.op_type for n in nodes}
+    ffn_out = [n for n in ops if "/output/dense/MatMul" in n and "/attention/" not in n]
+    assert len(ffn_out) == 12 and all(ops[n] == "MatMul" for n in ffn_out)
+    assert sum(op == "MatMulInteger" for op in ops.values()) >= 12 * 5  # q, k, v, attention out, ffn in
