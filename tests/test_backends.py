@@ -89,13 +89,9 @@ def test_milvus_ranks_as_the_embedded_store(sample_index, milvus_index, embedder
     """Same vectors, same tokens, the same BM25 (k1, b) and fusion: the same hits with the same
     scores (equal scores in either order)."""
     emb, mil = open_searcher(sample_index, embedder), open_searcher(milvus_index, embedder)
-    key = lambda hits: sorted((-round(h.score, 5), h.chunk.doc, h.chunk.ord) for h in hits)  # noqa: E731
     for q in QUERIES:
-        for fusion in ("weighted", "rrf"):
-            a, b = emb.search(q, k=8, fusion=fusion), mil.search(q, k=8, fusion=fusion)
-            assert key(a)[:5] == key(b)[:5], (q, fusion)
-        a, b = emb.search(q, k=5, rescore=True), mil.search(q, k=5, rescore=True)
-        assert key(a) == key(b) and {h.chunk for h in a} == {h.chunk for h in b}  # text and spans too
+        for opts in ({"fusion": "weighted"}, {"fusion": "rrf"}, {"rescore": True}):
+            _same_ranking(emb.search(q, k=5, **opts), mil.search(q, k=5, **opts))
         dense = mil.search(q, k=5, alpha=1.0)
         assert [h.chunk.ord for h in dense] == [h.chunk.ord for h in emb.search(q, k=5, alpha=1.0)]
         assert all(h.lexical is None for h in dense)
@@ -114,6 +110,14 @@ def test_filters_inside_the_search(store, embedder):
     only = s.search(q, k=5, docs=[TAY_NINH, CAO_BANG])
     assert only and {h.chunk.doc for h in only} <= {TAY_NINH, CAO_BANG}
     assert s.search(q, k=5, filters=SearchFilter(docs=(CAO_BANG,), year=2024)) == []
+
+
+def _same_ranking(a, b) -> None:
+    """The same scores in order (float32 in Milvus), the same chunks but where a tie meets the cut."""
+    assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)
+    last = a[-1].score
+    key = lambda hits: {h.chunk for h in hits if h.score > last + 1e-4}  # noqa: E731
+    assert key(a) == key(b)
 
 
 def _small_store(tmp_path, backend: str):
