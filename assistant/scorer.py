@@ -211,6 +211,17 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
 
+def _phrase(text: str) -> str:
+    """The diacritic-free syllables, space-separated and space-enclosed, for phrase search."""
+    return " " + " ".join(re.findall(r"\w+", strip(text).lower())) + " "
+
+
+def _heads(name: str) -> list[str]:
+    """"so tai chinh tay ninh" -> " so tai chinh tay ninh ", …, " so tai ": longest first."""
+    words = name.split()
+    return [" " + " ".join(words[:n]) + " " for n in range(len(words), 1, -1)]
+
+
 class Featurizer:
     """Features of the candidate units of one question (see FEATURES)."""
 
@@ -219,6 +230,7 @@ class Featurizer:
         self._issuers = issuers
         self._stripped = lru_cache(maxsize=64)(lambda name: strip(doc_text(name)).lower())
         self._doc_terms = lru_cache(maxsize=64)(lambda name: terms_of(doc_text(name)))
+        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(doc_text(name)))
         # a unit's terms and its context's never change within one index generation
         self._terms = lru_cache(maxsize=50_000)(terms_of)
 
@@ -245,7 +257,7 @@ class Featurizer:
         names_ok: dict[str, float] = {}
         miss_doc: dict[str, tuple[float, float]] = {}
         lacks: dict[str, frozenset[str]] = {}
-        subject = q.subject.split()
+        agency: dict[str, str] = {}  # per document: the longest head of the asked agency's name it has
         miss_index = sum(terms.weights[t] for t in terms.unseen) / terms.total
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
@@ -255,6 +267,7 @@ class Featurizer:
                 have = self._doc_terms(u.doc)  # what the question asks that its whole document lacks
                 miss_doc[u.doc] = (terms.missing(have), float(bool(rarest) and not terms.matched(rarest, have)))
                 lacks[u.doc] = frozenset(t for t in terms.weights if t in named and not terms.matched(t, have))
+                agency[u.doc] = next((p for p in _heads(q.subject) if p in self._phrases(u.doc)), "")
             own = self._terms(u.text)
             ctx = self._terms(" ".join((u.context, hit.doc_title, self._issuers.get(u.doc, ""),
                                         *(hit.chunk.breadcrumb if u.chunk == hit.chunk.ord else ())))) | named
@@ -277,7 +290,7 @@ class Featurizer:
                   probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
             x += [float(u.kind == k) for k in KINDS]
             x += [*miss_doc[u.doc], miss_index, asked_missing(q, u, stripped, has_num), eng]
-            about = bool(subject) and "s:" + "_".join(subject) in own | self._terms(u.context)
+            about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
             out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out
 
