@@ -141,7 +141,8 @@ def templated(assistant: Assistant, per_doc: int = 12) -> list[GoldItem]:
     return out
 
 
-_SOURCES = ("assistant/understand.py", "assistant/terms.py", "assistant/service.py", "ingest/units.py")
+_SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.py", "assistant/service.py",
+            "ingest/units.py")
 
 
 def _rows_cached(key_parts: list[str], make) -> list[QRow]:
