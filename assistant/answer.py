@@ -18,23 +18,41 @@ from ingest.structure import clean
 from ingest.types import Section
 
 MAX_UNITS = 4  # units quoted in one answer
+MAX_DUTIES = 6  # units quoted for an agency's duties
 NEAR_BEST = math.log(2)  # a further unit is quoted when it is at least half as likely as the best
 
 
 def choose(cands: list[Candidate], weights: Weights) -> tuple[list[Candidate], float]:
-    """(units to quote, P(answerable)); no units means: refuse."""
+    """(units to quote, P(answerable)); no units means: refuse.
+
+    Besides the units scored near the best: when the question asks for an agency's duties, the
+    best document's units that name it; when the question names places or bodies the best
+    unit's document lacks, the best unit of a document that has them (two plans compared)."""
     ranked = score(cands, weights)
     p = p_answerable(ranked, weights)
     if not ranked or p < weights.threshold:
         return [], p
     best = ranked[0]
     chosen = [best]
-    for c in ranked[1:]:
-        if len(chosen) >= MAX_UNITS or c.score < best.score - NEAR_BEST:
-            break
+
+    def add(c: Candidate) -> None:
         if all(c.unit.doc != x.unit.doc or c.unit.end <= x.unit.start or x.unit.end <= c.unit.start
                for x in chosen):
             chosen.append(c)
+
+    for c in ranked[1:]:
+        if len(chosen) >= MAX_UNITS or c.score < best.score - NEAR_BEST:
+            break
+        add(c)
+    for c in ranked:  # the duties of the agency asked about: the units naming it, best first
+        if c.about and c.unit.doc == best.unit.doc and len(chosen) < MAX_DUTIES:
+            add(c)
+    docs = {c.unit.doc for c in chosen}
+    for c in ranked:  # ranked: the first of each document is its best
+        if best.lacks and c.unit.doc not in docs and best.lacks - c.lacks:
+            add(c)
+            docs.add(c.unit.doc)
+            break
     return chosen, p
 
 

@@ -24,7 +24,9 @@ import numpy as np
 from assistant.terms import DOCNUM, QuestionTerms, named_terms, terms_of
 from assistant.understand import INTENTS, Question
 from index.types import Hit
+from ingest.agencies import HEADS
 from ingest.normalize import strip
+from ingest.obligations import DEADLINE
 from ingest.types import Unit
 
 WEIGHTS = Path(__file__).parent / "data" / "scorer.json"
@@ -37,8 +39,10 @@ FEATURES = (["dense", "dense_gap", "cover", "cover_ctx", "context_cover", "rares
              "top_doc", "names", "loglen", "eng_dense", "eng_cover", "has_number", "q_numbers"]
             + [f"p_{i}*{r}" for i, r in _ROLE_PAIRS] + [f"p_{i}*not_{r}" for i, r in _ROLE_PAIRS[:3]]
             + ["p_cited_document*docnum", "p_quantity*number", "p_content*prose"]
-            + [f"kind_{k}" for k in KINDS])
-ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "top_names", "top_kind_asked")
+            + [f"kind_{k}" for k in KINDS]
+            + ["miss_doc", "miss_rarest_doc", "miss_index", "asked_missing", "english"])
+ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "top_names", "top_kind_asked",
+                       "miss_doc", "miss_rarest_doc", "miss_index", "asked_missing", "asked_missing_top3", "english")
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Candidate:
     rank: int
     features: np.ndarray
     score: float = 0.0  # the model's logit: higher answers better; differences are log-odds between units
+    lacks: frozenset[str] = frozenset()  # terms of the names the question gives that the unit's document lacks
+    about: bool = False  # the unit (or what it is read with) names the agency whose duties are asked
 
 
 @dataclass
@@ -177,16 +183,43 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
     its document names the question's places; the best coverage and rarest-word match of all
     candidates. ``cands``: scored, best first."""
     if not cands:
-        return np.array([-10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+        return np.array([-10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
     best = cands[0].features
     allx = np.stack([c.features for c in cands])
     margin = cands[0].score - cands[1].score if len(cands) > 1 else 5.0
     return np.array([cands[0].score, min(margin, 5.0), best[_AT["dense"]], allx[:, _AT["cover_ctx"]].max(),
                      allx[:, _AT["rarest"]].max(), best[_AT["names"]],
-                     sum(best[_AT[n]] for n in _ASKED)])
+                     sum(best[_AT[n]] for n in _ASKED),
+                     *(best[_AT[n]] for n in ("miss_doc", "miss_rarest_doc", "miss_index", "asked_missing")),
+                     allx[:3, _AT["asked_missing"]].min(), best[_AT["english"]]])
 
 
 _NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
+# a unit names an agency / states a time: what a who- or when-question asks for
+_AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True)) + r")(?!\w)")
+_TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d|[Nn]ăm\s+\d{4}|[Qq]uý\s")
+
+
+def asked_missing(q: Question, unit: Unit, own: set[str], has_num: bool) -> float:
+    """Probability mass of what the question asks for — an agency, a time, a number of the
+    asked measure ("bao nhiêu tỷ đồng") — that the unit does not state."""
+    p = q.intents
+    agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
+    time = "deadline" in unit.roles or bool(_TIME.search(unit.text))
+    number = has_num and (not q.measure or "y:" + q.measure in own)
+    return ((p.get("lead", 0.0) + p.get("partner", 0.0) + p.get("duties", 0.0)) * (not agency)
+            + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
+
+
+def _phrase(text: str) -> str:
+    """The diacritic-free syllables, space-separated and space-enclosed, for phrase search."""
+    return " " + " ".join(re.findall(r"\w+", strip(text).lower())) + " "
+
+
+def _heads(name: str) -> list[str]:
+    """"so tai chinh tay ninh" -> " so tai chinh tay ninh ", …, " so tai ": longest first."""
+    words = name.split()
+    return [" " + " ".join(words[:n]) + " " for n in range(len(words), 1, -1)]
 
 
 class Featurizer:
@@ -196,6 +229,8 @@ class Featurizer:
         self.idf = idf
         self._issuers = issuers
         self._stripped = lru_cache(maxsize=64)(lambda name: strip(doc_text(name)).lower())
+        self._doc_terms = lru_cache(maxsize=64)(lambda name: terms_of(doc_text(name)))
+        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(doc_text(name)))
         # a unit's terms and its context's never change within one index generation
         self._terms = lru_cache(maxsize=50_000)(terms_of)
 
@@ -220,11 +255,19 @@ class Featurizer:
         dense = [float(v @ qvec) if v is not None and qvec is not None else 0.0 for _, v, _ in units]
         best_dense = max(dense, default=0.0)
         names_ok: dict[str, float] = {}
+        miss_doc: dict[str, tuple[float, float]] = {}
+        lacks: dict[str, frozenset[str]] = {}
+        agency: dict[str, str] = {}  # per document: the longest head of the asked agency's name it has
+        miss_index = sum(terms.weights[t] for t in terms.unseen) / terms.total
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
             hit = hits[rank]
             if u.doc not in names_ok:
                 names_ok[u.doc] = (sum(self.names_in(u.doc, n) for n in q.names) / len(q.names)) if q.names else 1.0
+                have = self._doc_terms(u.doc)  # what the question asks that its whole document lacks
+                miss_doc[u.doc] = (terms.missing(have), float(bool(rarest) and not terms.matched(rarest, have)))
+                lacks[u.doc] = frozenset(t for t in terms.weights if t in named and not terms.matched(t, have))
+                agency[u.doc] = next((p for p in _heads(q.subject) if p in self._phrases(u.doc)), "")
             own = self._terms(u.text)
             ctx = self._terms(" ".join((u.context, hit.doc_title, self._issuers.get(u.doc, ""),
                                         *(hit.chunk.breadcrumb if u.chunk == hit.chunk.ord else ())))) | named
@@ -246,7 +289,9 @@ class Featurizer:
                   probs.get("quantity", 0.0) * has_num,
                   probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
             x += [float(u.kind == k) for k in KINDS]
-            out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64)))
+            x += [*miss_doc[u.doc], miss_index, asked_missing(q, u, own, has_num), eng]
+            about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
+            out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out
 
 

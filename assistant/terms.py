@@ -47,7 +47,7 @@ class QuestionTerms:
     with marks must also match as written: "phở bò" is not "phố … bộ"."""
 
     def __init__(self, question: str, query_tokens: list[str], idf: Callable[[str], float]):
-        seen = {t: idf(t) for t in set(query_tokens) if t[:2] in ("y:", "s:")}
+        seen = {t: idf(t) for t in sorted(set(query_tokens)) if t[:2] in ("y:", "s:")}  # sorted: sums and ties never depend on hash order
         rarest = max(seen.values(), default=0.0)
         # a syllable the corpus never uses ("nấu" in "nấu phở bò") is the most specific word
         # of the question, and no passage can answer without it: weigh it as the rarest
@@ -57,6 +57,8 @@ class QuestionTerms:
         self.weights = {t: w or rarest for t, w in seen.items()
                         if w > 0 or (("_" not in t or marked) and not set(t[2:].split("_")) <= _FRAME)}
         self.total = sum(self.weights.values()) or 1.0
+        # words of the question no document of the index has ("nấu phở"): nothing can answer them
+        self.unseen = frozenset(t for t in self.weights if not seen[t])
         self.marked: dict[str, set[str]] = {}  # "pho" -> {"f:phơr"}
         if has_diacritics(question):
             for syl in re.findall(r"\w+", nfc(question)):
@@ -68,6 +70,10 @@ class QuestionTerms:
         if t not in own:
             return False
         return all(not (need := self.marked.get(syl)) or need & own for syl in t[2:].split("_"))
+
+    def missing(self, have: set[str]) -> float:
+        """Rarity-weighted share of the question's words that ``have`` lacks."""
+        return sum(w for t, w in self.weights.items() if not self.matched(t, have)) / self.total
 
     def cover(self, own: set[str], context: set[str] = frozenset()) -> float:
         return sum(w for t, w in self.weights.items() if self.matched(t, own) or self.matched(t, context)) / self.total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.agencies import canonical
 from ingest.normalize import UPPER, has_diacritics, strip
 from index.lexical import STOP_SYLLABLES
 
@@ -52,6 +53,8 @@ class Question:
     # a soft intent: each intent whose cues the question has shares the mass, the first in
     # INTENT_ORDER twice as much; no cue at all is "content". Features, not a router.
     intents: dict[str, float] = field(default_factory=dict)
+    measure: str = ""  # the stripped word a quantity is asked in ("ty" of "bao nhiêu tỷ đồng")
+    subject: str = ""  # whose duties are asked ("so tai chinh tay ninh" of "Sở Tài chính Tây Ninh có nhiệm vụ gì?")
 
 
 def understand(question: str) -> Question:
@@ -72,4 +75,11 @@ def understand(question: str) -> Question:
         name = strip(" ".join(words))
         if len(words) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
             names.append(name)
-    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), intents)
+    low = s.lower()
+    measure = re.search(r"\b(?:bao nhieu|may)\s+(\w+)", low) if "quantity" in intents else None
+    # the agency is what precedes the duties cue; its first words name it ("Sở Tài chính [Tây Ninh]")
+    subject = re.match(r"(.+?)\s+(?:co |duoc giao |phai )?(?:nhung )?(?:nhiem vu|trach nhiem|lam gi|lam nhung)",
+                       strip(canonical(question)).lower()) if intent == "duties" and not english else None
+    return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), intents,
+                    measure.group(1) if measure and not english and measure.group(1) not in STOP_SYLLABLES else "",
+                    " ".join(re.findall(r"\w+", subject.group(1))[:6]) if subject else "")

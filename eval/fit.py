@@ -20,7 +20,7 @@ import inspect
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ SETS = {
 }
 MAX_FALSE_REFUSALS = 0.05  # the refusal threshold lets at most this share of answerable questions be refused
 L2 = 1.0
+ROUND = 5  # decimals of the features a fit sees
 CROSS_SET_WEIGHT = 0.5  # a question asked of another set's documents: unanswerable there, most likely
 
 
@@ -140,7 +141,8 @@ def templated(assistant: Assistant, per_doc: int = 12) -> list[GoldItem]:
     return out
 
 
-_SOURCES = ("assistant/understand.py", "assistant/terms.py", "assistant/service.py", "ingest/units.py")
+_SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.py", "assistant/service.py",
+            "ingest/units.py")
 
 
 def _rows_cached(key_parts: list[str], make) -> list[QRow]:
@@ -224,16 +226,21 @@ def _answerable_x(rows: list[QRow], weights_unit) -> np.ndarray:
 
 def fit(rows: list[QRow], info: dict | None = None) -> Weights:
     """Unit model on all rows; P(answerable) and its threshold on out-of-fold unit scores."""
+    # one order whatever order the rows came in, and features rounded below the noise of query
+    # vectors computed on a busy machine: the same data always gives the same weights
+    rows = [replace(r, x=np.round(r.x, ROUND)) for r in rows]
+    rows = sorted(rows, key=lambda r: (r.id, sorted(r.docs), r.weight, hashlib.sha1(r.x.tobytes()).hexdigest()))
     unit = _unit_model(rows)
     groups = _groups(rows)
     ax = np.zeros((len(rows), len(ANSWERABLE_FEATURES)))
-    for g in set(groups):
+    for g in sorted(set(groups)):
         train = [r for r, gg in zip(rows, groups) if gg != g]
         held = [i for i, gg in enumerate(groups) if gg == g]
         m = _unit_model(train)
         ax[held] = _answerable_x([rows[i] for i in held], m)
     ay = np.array([float(r.answerable) for r in rows])
-    aw = np.array([r.weight for r in rows])
+    # calibrated on real questions: templated ones are easier than any a user asks
+    aw = np.array([0.0 if r.templated else r.weight for r in rows])
     answerable = fit_logistic(ax, ay, L2, aw)
     p = answerable.predict(ax)
     real = np.array([r.answerable and not r.templated and r.weight == 1.0 for r in rows])

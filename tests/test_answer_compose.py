@@ -1,0 +1,63 @@
+"""Answers drawn from several units, on the plans of our own (eval/data/own; real index, real
+embedding model, the shipped weights): two plans compared (a unit of each, each cited), an
+agency's duties (its units listed, each cited), a header question (the header field quoted),
+and near misses refused (the plan is found but does not give what is asked)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+OWN = Path(__file__).resolve().parent.parent / "eval" / "data" / "own"
+FIRE, WATER = "ct_chay_rung.txt", "kh_nuoc_sach.md"
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory, embedder):
+    from assistant.service import Assistant
+    from index.indexer import Indexer
+
+    idx = tmp_path_factory.mktemp("own-index")
+    report = Indexer(idx, embedder).ingest([OWN])
+    assert not report.errors
+    return Assistant(idx, embedder)
+
+
+def _answer(own, question):
+    ans = own.ask(question)
+    for c in ans.citations:
+        assert own.searcher.document_text(c.doc)[c.start:c.end] == c.quote
+        assert f"[{c.n}]" in ans.text
+    return ans
+
+
+def test_two_plans_compared_cite_a_unit_of_each(own):
+    ans = _answer(own, "Cơ quan đầu mối tổng hợp báo cáo trong kế hoạch nước sạch Sơn Trà và trong chỉ thị "
+                       "chữa cháy rừng Lâm Giang là cơ quan nào?")
+    assert not ans.refused
+    assert {FIRE, WATER} <= {c.doc for c in ans.citations}, ans.text
+
+
+def test_an_agencys_duties_are_listed_each_cited(own):
+    ans = _answer(own, "UBND các huyện, thành phố phải làm những gì theo chỉ thị phòng cháy rừng?")
+    assert not ans.refused
+    quotes = [c.quote for c in ans.citations if c.doc == FIRE]
+    assert any("diễn tập" in q for q in quotes) and any("cam kết" in q for q in quotes), ans.text
+
+
+@pytest.mark.xfail(reason="known limit: the number's header unit outscores the signer's", strict=False)
+def test_who_signed_quotes_the_header_field(own):
+    ans = _answer(own, "Ai ký chỉ thị 03/CT-UBND?")
+    assert not ans.refused
+    assert any(c.doc == FIRE and "Trần Văn Hòa" in c.quote for c in ans.citations), ans.text
+
+
+@pytest.mark.parametrize("question", [
+    "Kinh phí mua xe cứu hỏa cho Hạt Kiểm lâm là bao nhiêu chiếc?",
+    pytest.param("Hội Nông dân tỉnh Lâm Giang chủ trì việc gì trong chỉ thị chữa cháy rừng?",
+                 marks=pytest.mark.xfail(reason="known limit: an agency the plan never names", strict=False)),
+    "Công thức nấu phở bò gồm những gì?",
+])
+def test_near_misses_are_refused(own, question):
+    ans = _answer(own, question)
+    assert ans.refused and not ans.citations, ans.text
