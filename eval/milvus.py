@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shared", type=Path, default=None)
     p.add_argument("--out", type=Path, default=None, help="also write the tables here (markdown)")
+    p.add_argument("--sets", nargs="+", choices=("dev", "dev2"), default=["dev", "dev2"])
     a = p.parse_args(argv)
     from index.embed import Embedder
 
@@ -138,9 +139,12 @@ def main(argv: list[str] | None = None) -> int:
 
         MilvusStore(StoreURI(str(work / "probe.db"), work)).ensure()
         start_s = time.perf_counter() - t
-        results = [measure("dev", REPO / "data" / "sample", shared / "eval" / "dev.jsonl", vectors, embedder, work),
-                   measure("dev2", shared / "eval" / "dev2" / "docs", shared / "eval" / "dev2" / "questions.jsonl",
-                           vectors, embedder, work)]
+        sets = {"dev": (REPO / "data" / "sample", shared / "eval" / "dev.jsonl"),
+                "dev2": (shared / "eval" / "dev2" / "docs", shared / "eval" / "dev2" / "questions.jsonl")}
+        results = []
+        for name in a.sets:
+            results.append(measure(name, *sets[name], vectors, embedder, work))
+            print(format_md(results[-1:], start_s, 0), flush=True)  # each set as soon as it is measured
     md = format_md(results, start_s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(md)
     print(f"(passages embedded in this run: {vectors.embedded})")
