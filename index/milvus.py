@@ -2,9 +2,10 @@
 (milvus-lite's local file, or a Milvus standalone/cluster by http:// URI) through pymilvus.
 
 Dense search (FLAT inner product over the e5 vectors), lexical search (Milvus's BM25 function
-over the project's own folded word tokens) and the filters (document, issuer, type, year, as
-a boolean expression) run inside Milvus; only the top CANDIDATES of each channel come back,
-and fusion and the second stage are the embedded backend's. A snapshot holds, per generation,
+over the project's own folded word tokens) and the filters (the documents whose metadata pass
+them, as a boolean expression; issuer, type and year are stored beside each chunk too) run
+inside Milvus; only the top candidates of each channel come back, and fusion and the second
+stage are the embedded Searcher's. A snapshot holds, per generation,
 what the answer stage reads beside the hits: document texts and headers, the answer units
 with their vectors, obligation and citation rows (index.milvus_store says how generations
 keep a write all-or-nothing for readers).
@@ -24,14 +25,13 @@ import numpy as np
 from index import fusion as fusion_mod
 from index import lexical
 from index.embed import passage_hash
-from index.filters import DocMeta, SearchFilter, _words, doc_meta
+from index.filters import DocMeta, _words, doc_meta
 from index.indexer import Indexer, passage_text
 from index.milvus_store import LIVE, TEXT_BYTES, MilvusStore, StoreURI, gen_name, lex_words, quote, visible
 from index.rescore import HEADER_CHARS
 from index.restore import Restorer
-from index.search import CANDIDATES, KEEP_RECENT, EmptyIndexError, Searcher
+from index.search import KEEP_RECENT, EmptyIndexError, Searcher
 from index.store import sections_json
-from index.types import Hit
 from ingest import Document
 from ingest.normalize import strip
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
@@ -47,20 +47,6 @@ def _chunk(r: dict, texts: dict[str, str]) -> Chunk:
     text = r["text"] or texts.get(r["doc"], "")[r["span_start"]:r["span_end"]]  # a long one: from its document
     return Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])), r["span_start"],
                  r["span_end"], text, r["tokens"])
-
-
-def filter_expr(f: SearchFilter) -> str:
-    """``SearchFilter.allows`` as a Milvus expression over the chunk rows' filter fields."""
-    parts = []
-    if f.docs:
-        parts.append(f"doc in [{', '.join(quote(d) for d in f.docs)}]")
-    if f.type:
-        parts.append(f"dtype == {quote(strip(f.type))}")
-    if f.issuer:
-        parts.append(f"issuer like {quote('% ' + _words(f.issuer) + ' %')}")
-    if f.year:
-        parts.append(f"year == {int(f.year)}")
-    return " and ".join(parts)
 
 
 class ChunkView:
@@ -111,6 +97,38 @@ class MilvusSnapshot:
     units: list[Unit] = field(default_factory=list)
     unit_vectors: np.ndarray | None = None
     units_by_chunk: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    store: MilvusStore | None = field(default=None, repr=False)
+
+    # the two channels index.search.Searcher.search calls; the filters are part of Milvus's search
+    def _channel(self, data, field_: str, metric: str, expr: str, depth: int) -> dict[int, float]:
+        res = self.store.c.search(self.store.name("chunks"), data=[data], anns_field=field_, limit=depth,
+                                  filter=expr, output_fields=CHUNK_FIELDS, search_params={"metric_type": metric})
+        out: dict[int, float] = {}
+        for h in res[0]:
+            i = int(h["id"])
+            self.chunks.by_id.setdefault(i, _chunk(h["entity"], self.texts))
+            # milvus-lite gives BM25 as a negative distance, a server as the score
+            out[i] = abs(float(h["distance"])) if metric == "BM25" else float(h["distance"])
+        return out
+
+    def _expr(self, allowed: set[str] | None) -> str:
+        return visible(self.g) + ("" if allowed is None else f" and doc in [{', '.join(map(quote, sorted(allowed)))}]")
+
+    def dense(self, qv: np.ndarray, depth: int, allowed: set[str] | None) -> dict[int, float]:
+        return self._channel(np.asarray(qv, dtype=np.float32).tolist(), "vec", "IP", self._expr(allowed), depth)
+
+    def lexical(self, tokens: list[str], depth: int, allowed: set[str] | None,
+                also: list[int]) -> tuple[list[int], dict[int, float]]:
+        tokens = list(dict.fromkeys(tokens))
+        if not tokens:
+            return [], {}
+        words, expr = lex_words(tokens), self._expr(allowed)
+        lex = self._channel(words, "sparse", "BM25", expr, depth)
+        top = sorted(lex, key=lambda i: -lex[i])
+        unseen = [i for i in also if i not in lex]
+        if lex and unseen:  # weighted fusion normalises BM25 over every candidate: the dense ones' too
+            lex.update(self._channel(words, "sparse", "BM25", f"{expr} and id in {unseen}", len(unseen)))
+        return top, lex
 
     def document_text(self, name: str) -> str:
         try:
@@ -158,12 +176,12 @@ def load_snapshot(store: MilvusStore, g: int) -> MilvusSnapshot:
     n = store.count("chunks", visible(g))
     return MilvusSnapshot(gen_name(g), g, ChunkView(n, head), titles, MilvusIdf(store, g, n),
                           Restorer(texts.values()), obligations, cited, meta, headers, texts, records,
-                          units, vecs, by_chunk)
+                          units, vecs, by_chunk, store)
 
 
 class MilvusSearcher(Searcher):
-    """``index.search.Searcher`` over a Milvus store (``spec``); everything but loading a
-    generation and searching it is the embedded Searcher's own."""
+    """``index.search.Searcher`` over a Milvus store (``spec``): only loading a generation is
+    its own; the search is the embedded Searcher's, asking the snapshot's two channels."""
 
     def __init__(self, spec: StoreURI, embedder=None, fusion: str = fusion_mod.DEFAULT_FUSION,
                  alpha: float = fusion_mod.DEFAULT_ALPHA, rescore: bool = False, signals_for=None):
@@ -183,62 +201,6 @@ class MilvusSearcher(Searcher):
                 while len(self._recent) > KEEP_RECENT:
                     self._recent.popitem(last=False)
             return self._snap
-
-    def _channel(self, snap: MilvusSnapshot, data, field_: str, metric: str, expr: str, depth: int) -> dict[int, float]:
-        res = self.store.c.search(self.store.name("chunks"), data=[data], anns_field=field_, limit=depth, filter=expr,
-                                  output_fields=CHUNK_FIELDS, search_params={"metric_type": metric})
-        out: dict[int, float] = {}
-        for h in res[0]:
-            i = int(h["id"])
-            snap.chunks.by_id.setdefault(i, _chunk(h["entity"], snap.texts))
-            # milvus-lite gives BM25 as a negative distance, a server as the score
-            out[i] = abs(float(h["distance"])) if metric == "BM25" else float(h["distance"])
-        return out
-
-    def search(self, query: str, k: int = 10, docs: list[str] | None = None, *,
-               filters: SearchFilter | None = None, fusion: str | None = None, alpha: float | None = None,
-               rescore: bool | None = None, signals=None, snapshot: MilvusSnapshot | None = None) -> list[Hit]:
-        """As ``index.search.Searcher.search``; the filters are part of Milvus's search."""
-        fusion = fusion or self.fusion
-        alpha = self.alpha if alpha is None else alpha
-        rescore = self.rescore if rescore is None else rescore
-        fusion_mod.check(fusion, alpha)
-        snap = snapshot or self.snapshot()
-        if len(snap.chunks) == 0 or not query.strip():
-            return []
-        if docs:
-            filters = SearchFilter(tuple(docs), *(() if filters is None else
-                                                  (filters.issuer, filters.type, filters.year)))
-        expr = visible(snap.g) + (f" and {filter_expr(filters)}" if filters else "")
-        depth = max(CANDIDATES, k)
-        dense: dict[int, float] = {}
-        if not (fusion == "weighted" and alpha == 0.0):
-            qv = self.embedder.embed_queries([snap.restorer.restore(query)]).astype(np.float32)
-            dense = self._channel(snap, qv[0].tolist(), "vec", "IP", expr, depth)
-        lex: dict[int, float] = {}
-        tokens = list(dict.fromkeys(lexical.query_tokens(query)))
-        if tokens and not (fusion == "weighted" and alpha == 1.0):
-            words = lex_words(tokens)
-            lex = self._channel(snap, words, "sparse", "BM25", expr, depth)
-            unseen = [i for i in dense if i not in lex]
-            if lex and unseen and fusion == "weighted":
-                # weighted fusion normalises BM25 over every candidate: the dense ones' too
-                lex.update(self._channel(snap, words, "sparse", "BM25", f"{expr} and id in {unseen}", len(unseen)))
-        lex_weight = max(0.5, snap.restorer.known_fraction(query))  # as the embedded Searcher
-        rd, rl = (sorted(s, key=lambda i: -s[i]) for s in (dense, lex))
-        if fusion == "rrf":
-            fused = fusion_mod.rrf(rd, rl, lex_weight)
-        else:
-            fused = fusion_mod.weighted(dense, lex, list(dict.fromkeys(rd + rl)), alpha, lex_weight)
-        if rescore:
-            from index.rescore import rescore as second_stage
-
-            if signals is None and self.signals_for is not None:
-                signals = self.signals_for(query)
-            fused = second_stage(query, snap, fused, signals)
-        order = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(snap.chunks[i], fused[i], dense.get(i), lex.get(i), snap.titles.get(snap.chunks[i].doc, ""))
-                for i in order]
 
 
 class MilvusIndexer(Indexer):
