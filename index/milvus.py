@@ -131,10 +131,7 @@ class MilvusSnapshot:
         return top, lex
 
     def document_text(self, name: str) -> str:
-        try:
-            return self.texts[name]
-        except KeyError:
-            raise KeyError(name) from None
+        return self.texts[name]  # KeyError(name) for a document this generation does not have
 
     def chunks_of(self, doc: str) -> list[Chunk]:
         """A document's opening chunks, in order (what the rescorer reads as its header)."""
