@@ -1,9 +1,9 @@
 """Dense vectors of a segment: a float32 matrix file (memory-mapped, rows = local chunk ids)
 and, for a large segment, an ANN index over it in FAISS's own format.
 
-Flat (exact) scoring below ``ANN_MIN`` chunks; HNSW (inner product over L2-normalised
-vectors, so scores are cosines) up to ``IVF_MIN``; IVF above, where an HNSW graph takes too
-long to build on a small machine. A filter is applied inside the search: a small allowed set
+Flat (exact: FAISS's brute-force search over the matrix) below ``ANN_MIN`` chunks; HNSW
+(inner product over L2-normalised vectors, so scores are cosines) up to ``IVF_MIN``; IVF
+above, where an HNSW graph takes too long to build on a small machine. A filter is applied inside the search: a small allowed set
 is scored exactly on its own rows, a larger one is passed to FAISS as an ID selector."""
 from __future__ import annotations
 
@@ -73,10 +73,9 @@ def search(vectors: np.ndarray, ann, q: np.ndarray, depth: int,
     if allowed is not None:
         ids = np.flatnonzero(allowed)
         if ann is None or len(ids) <= EXACT_MAX:
-            sims = np.asarray(vectors[ids]) @ q if len(ids) else np.zeros(0, np.float32)
-            return _top(ids, sims, depth)
+            return _flat(vectors, ids, q, depth)
     if ann is None:
-        return _top(np.arange(len(vectors)), np.asarray(vectors) @ q, depth)
+        return _flat(vectors, None, q, depth)
     sel = None
     if allowed is not None:
         bits = np.packbits(allowed, bitorder="little")
@@ -85,6 +84,21 @@ def search(vectors: np.ndarray, ann, q: np.ndarray, depth: int,
     sims, ids = ann.search(q[None, :].astype(np.float32), depth, params=_params(ann, sel))
     keep = ids[0] >= 0
     return ids[0][keep].astype(np.int64), sims[0][keep]
+
+
+def _flat(vectors: np.ndarray, ids: np.ndarray | None, q: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top ``depth`` of the rows ``ids`` (None: every row), by FAISS's brute-force inner
+    product straight over the (memory-mapped) matrix: no index to build for a small segment."""
+    import faiss
+
+    x = np.ascontiguousarray(vectors if ids is None else vectors[ids], dtype=np.float32)
+    if not len(x) or depth <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    sims, local = faiss.knn(np.ascontiguousarray(q[None, :], dtype=np.float32), x, min(depth, len(x)),
+                            metric=faiss.METRIC_INNER_PRODUCT)
+    keep = local[0] >= 0
+    found = local[0][keep]
+    return _top(found if ids is None else ids[found], sims[0][keep], depth)  # ties by id, as elsewhere
 
 
 def _top(ids: np.ndarray, sims: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
