@@ -93,7 +93,10 @@ class Indexer:
                 known[doc.name] = doc.sha256  # a second file of the same name in one run replaces it
             if progress:
                 progress(len(files), len(files), "")
-            if docs:
+            live = current_generation(self.index_dir)
+            # an index from before segments is migrated by any ingest, even one with nothing new:
+            # its error message tells the user to run one
+            if docs or (live is not None and read_manifest(live) is None):
                 report.generation = self._write(docs, remove=[])
             report.files.extend(FileResult(d.name, s, d.name, len(d.chunks)) for d, s in docs)
         return report

@@ -141,3 +141,27 @@ def test_index_of_an_older_schema_says_so_and_is_upgraded_by_ingest(index_copy, 
     four = next(n for n in json.loads(notes) if n["number"] == 4)
     assert text[four["start"]:four["end"]].startswith("⁴ Chính sách quốc phòng “bốn không”")
     assert text[four["marker"][0]:four["marker"][1]] == "⁴"
+
+
+def test_index_from_before_segments_with_unchanged_files_is_migrated_by_ingest(index_copy, embedder):
+    from conftest import SAMPLE
+    from index.search import Searcher
+    from index.store import OutdatedIndexError, read_manifest
+
+    # the last layout before segments (schema 4): the files are unchanged, yet the ingest the
+    # error message asks for must still upgrade the index
+    gen = current_generation(index_copy)
+    [seg] = live_stores(index_copy)
+    shutil.copyfile(seg, gen / "store.sqlite")
+    (gen / "manifest.json").unlink()
+    shutil.rmtree(seg.parent)
+    con = sqlite3.connect(gen / "store.sqlite")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(OutdatedIndexError):
+        Searcher(index_copy, embedder).documents()
+    report = Indexer(index_copy, embedder).ingest([SAMPLE])
+    assert report.count("unchanged") == 5 and not report.errors and report.generation
+    assert read_manifest(current_generation(index_copy)) is not None
+    assert len(Searcher(index_copy, embedder).documents()) == 5
