@@ -129,7 +129,10 @@ class GenerativeAnswerer:
                 on_token(tok)
         return self.verify("".join(parts), hits)
 
-    def verify(self, raw: str, hits: list[Hit]) -> Generated:
+    def verify(self, raw: str, hits: list[Hit], doc_text: Callable[[str], str] | None = None) -> Generated:
+        """``doc_text``: reads the documents of the generation the hits came from (default: the
+        one given at construction), so a write during a long generation never breaks the quote."""
+        doc_text = doc_text or self.doc_text
         passages = hits[:self.max_passages]
         if REFUSE_MARK.lower() in raw.lower() and not re.search(r"\[\d+\]", raw):
             return Generated("", [], refused=True, raw=raw)
@@ -150,7 +153,7 @@ class GenerativeAnswerer:
             for hit, (a, b) in support:
                 existing = next((c for c in citations if c.doc == hit.chunk.doc and (c.start, c.end) == (a, b)), None)
                 if existing is None:
-                    text = self.doc_text(hit.chunk.doc)
+                    text = doc_text(hit.chunk.doc)
                     existing = Citation(len(citations) + 1, hit.chunk.doc, hit.chunk.section, text[a:b], a, b,
                                         hit.chunk.breadcrumb)
                     citations.append(existing)

@@ -124,7 +124,7 @@ class Assistant:
                 for tok in self.generator.stream(question, hits):
                     pieces.append(tok)
                     yield tok
-                gen = self.generator.verify("".join(pieces), hits)
+                gen = self.generator.verify("".join(pieces), hits, snap.document_text)
                 text, citations, dropped, refused_by_model = gen.text, gen.citations, gen.dropped, gen.refused
                 answerer = "generative"
                 if not citations and not refused_by_model:

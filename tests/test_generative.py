@@ -169,3 +169,17 @@ def test_verify_handles_citations_after_the_full_stop(assistant):
     g = GenerativeAnswerer(None, assistant.searcher.document_text).verify(
         f"Cơ quan chủ trì: Đài Phát thanh và Truyền hình Tây Ninh và Báo Tây Ninh. [{n}]", hits)
     assert g.citations and g.citations[0].section == "II.7.a" and not g.dropped
+
+
+def test_a_document_deleted_while_the_model_writes_is_quoted_from_the_question_s_generation(assistant):
+    snap = assistant.searcher.snapshot()
+    hits = assistant.searcher.search(FLAGSHIP, k=6, snapshot=snap)
+    n = next(i for i, h in enumerate(hits, 1) if h.chunk.section == "II.7.a")
+
+    def live(name: str) -> str:  # the live generation after a delete: the document is gone
+        raise KeyError(name)
+
+    g = GenerativeAnswerer(None, live).verify(
+        f"Cơ quan chủ trì: Đài Phát thanh và Truyền hình Tây Ninh và Báo Tây Ninh [{n}].", hits, snap.document_text)
+    c = g.citations[0]
+    assert c.doc == TAY_NINH and snap.document_text(c.doc)[c.start:c.end] == c.quote
