@@ -264,6 +264,13 @@ class Generation:
         self.legacy = self.live / "store.sqlite" if refs is None else None  # migrate on commit
         self.segments: list[SegmentRef] = refs or []
         self.new: dict[str, Path] = {}  # temporary name -> its directory, not yet renamed
+        # the highest segment number ever named: a number is never reused, even after the
+        # segment holding it was merged away or emptied and removed, because readers keep
+        # loaded segments by name and would take a new segment for the old one
+        self.last_segment = 0
+        if refs is not None and self.live is not None:
+            data = json.loads((self.live / MANIFEST).read_text(encoding="utf-8"))
+            self.last_segment = int(data.get("last_segment", 0))
 
     def path(self, ref: SegmentRef | str) -> Path:
         name = ref.name if isinstance(ref, SegmentRef) else ref
@@ -281,7 +288,8 @@ class Generation:
             _fsync_dir(folder)
             # a number above every directory present: a segment a killed writer renamed into
             # place (and clean_stale could not remove) never blocks the rename
-            final = self.index_dir / f"seg-{max(_numbers(self.index_dir, _SEG), default=0) + 1:06d}"
+            self.last_segment = max([self.last_segment, *_numbers(self.index_dir, _SEG)]) + 1
+            final = self.index_dir / f"seg-{self.last_segment:06d}"
             os.rename(folder, final)
             names[tmp_name] = final.name
         for tmp_name, folder in self.new.items():  # written, then merged away or emptied in this write
@@ -291,7 +299,8 @@ class Generation:
         refs = [SegmentRef(names.get(s.name, s.name), s.dead) for s in self.segments]
         tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.index_dir))
         (tmp / MANIFEST).write_text(json.dumps(
-            {"schema": SCHEMA_VERSION, "segments": [{"name": s.name, "dead": sorted(s.dead)} for s in refs]},
+            {"schema": SCHEMA_VERSION, "last_segment": self.last_segment,
+             "segments": [{"name": s.name, "dead": sorted(s.dead)} for s in refs]},
             ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(tmp)
         final = self.index_dir / f"gen-{max(_numbers(self.index_dir, _GEN), default=0) + 1:06d}"

@@ -212,3 +212,27 @@ def test_plan_merges_by_tier():
     # no merge grows a segment over the cap
     big = [(200_000, 0)] * 8
     assert all(sum(big[i][0] for i in g) <= merge.MAX_SEGMENT for g in merge.plan_merges(big))
+
+
+def test_a_segment_name_is_never_reused_so_a_running_searcher_sees_the_new_document(tmp_path, embedder):
+    # a searcher keeps loaded segments by name: an upload after a delete that emptied the last
+    # segment must not get that segment's name back (the app showed the deleted document instead)
+    base, upload, other = (tmp_path / n for n in ("ke-hoach-a.txt", "ke-hoach-b.txt", "ke-hoach-c.txt"))
+    base.write_text("KẾ HOẠCH\nTuyên truyền biên giới\n\n1. Sở Ngoại vụ chủ trì tuyên truyền biên giới.\n",
+                    encoding="utf-8")
+    upload.write_text("KẾ HOẠCH\nPhòng chống bão lũ\n\n1. Bộ Chỉ huy Quân sự tỉnh chủ trì diễn tập cứu hộ.\n",
+                      encoding="utf-8")
+    other.write_text("KẾ HOẠCH\nỨng phó lũ quét\n\n1. Sở Nông nghiệp và Môi trường chủ trì sơ tán dân.\n",
+                     encoding="utf-8")
+    index = tmp_path / "index"
+    indexer, searcher = Indexer(index, embedder), Searcher(index, embedder)
+    indexer.ingest([base])
+    indexer.ingest([upload])
+    assert {d["name"] for d in searcher.documents()} == {base.name, upload.name}
+    indexer.remove([upload.name])
+    assert {d["name"] for d in searcher.documents()} == {base.name}
+    indexer.ingest([other])
+    assert {d["name"] for d in searcher.documents()} == {base.name, other.name}
+    assert searcher.search("sơ tán dân", k=1)[0].chunk.doc == other.name
+    names = [r.name for r in read_manifest(current_generation(index))]
+    assert len(names) == len(set(names))
