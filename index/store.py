@@ -194,15 +194,24 @@ class SegmentRef:
     dead: frozenset[str] = frozenset()  # documents replaced or removed since it was written
 
 
-def read_manifest(gen: Path) -> list[SegmentRef] | None:
-    """The generation's segments; None for an index written before segments (no manifest)."""
+def _manifest(gen: Path) -> dict | None:
+    """The generation's manifest; None for an index written before segments (no manifest)."""
     try:
-        data = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+        return json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         if (gen / "store.sqlite").exists():
             return None
         raise
+
+
+def _refs(data: dict) -> list[SegmentRef]:
     return [SegmentRef(s["name"], frozenset(s["dead"])) for s in data["segments"]]
+
+
+def read_manifest(gen: Path) -> list[SegmentRef] | None:
+    """The generation's segments; None for an index written before segments (no manifest)."""
+    data = _manifest(gen)
+    return None if data is None else _refs(data)
 
 
 def _live_segments(index_dir: Path) -> set[str]:
@@ -260,17 +269,14 @@ class Generation:
     def __init__(self, index_dir: Path):
         self.index_dir = index_dir
         self.live = current_generation(index_dir)
-        refs = read_manifest(self.live) if self.live is not None else []
-        self.legacy = self.live / "store.sqlite" if refs is None else None  # migrate on commit
-        self.segments: list[SegmentRef] = refs or []
+        data = _manifest(self.live) if self.live is not None else {"segments": []}
+        self.legacy = self.live / "store.sqlite" if data is None else None  # migrate on commit
+        self.segments: list[SegmentRef] = _refs(data) if data is not None else []
         self.new: dict[str, Path] = {}  # temporary name -> its directory, not yet renamed
         # the highest segment number ever named: a number is never reused, even after the
         # segment holding it was merged away or emptied and removed, because readers keep
         # loaded segments by name and would take a new segment for the old one
-        self.last_segment = 0
-        if refs is not None and self.live is not None:
-            data = json.loads((self.live / MANIFEST).read_text(encoding="utf-8"))
-            self.last_segment = int(data.get("last_segment", 0))
+        self.last_segment = int((data or {}).get("last_segment", 0))
 
     def path(self, ref: SegmentRef | str) -> Path:
         name = ref.name if isinstance(ref, SegmentRef) else ref
