@@ -28,7 +28,7 @@ from assistant.feedback import FeedbackStore
 from assistant.service import Assistant
 from assistant.types import Answer, Citation
 from assistant.uploads import ALLOWED, delete_document, ingest_uploads, max_upload_bytes, reindex, results_markdown
-from assistant.views import (CONTEXT_CHARS, HEADER_CHARS, NoDocumentMatches, OBLIGATION_HEADERS, ObligationFilter,
+from assistant.views import (CONTEXT_CHARS, NoDocumentMatches, OBLIGATION_HEADERS, ObligationFilter,
                              context_html, doc_labels, document_choices, document_table, document_years, export_csv,
                              export_xlsx, filter_rows, linkify, name_documents, nearest_citations, obligation_record,
                              passage_html, question_filters, sources_html)
@@ -203,13 +203,6 @@ def build_app(assistant: Assistant, preload: bool = True):
                 indexer.append(indexer_for(searcher))
             return indexer[0]
 
-    @lru_cache(maxsize=4096)
-    def _header(generation: str, name: str) -> str:
-        return searcher.document_text(name)[:HEADER_CHARS]
-
-    def header(name: str) -> str:
-        return _header(searcher.snapshot().generation, name)
-
     @lru_cache(maxsize=8)
     def _labels(generation: str) -> dict[str, str]:
         return doc_labels(searcher.documents())
@@ -219,7 +212,7 @@ def build_app(assistant: Assistant, preload: bool = True):
 
     def filters(docs: list[str] | None, issuer: str | None, year: str | None) -> dict:
         """Every question filter goes through here, into Assistant.stream's keyword arguments."""
-        return question_filters(searcher.documents(), header, docs, issuer or "", year or "")
+        return question_filters(searcher.doc_meta(), docs, issuer or "", year or "")
 
     def passage(c: dict, generation: str | None = None) -> str:
         """``generation``: the one the answer was made from, so a document deleted since is
@@ -372,7 +365,7 @@ def build_app(assistant: Assistant, preload: bool = True):
         docs = searcher.documents()
         headers, rows = document_table(docs)
         choices = document_choices(docs)
-        years = document_years(docs, header)
+        years = document_years(searcher.doc_meta())
         return (pd.DataFrame(rows, columns=headers),
                 gr.update(choices=choices, value=None),  # delete picker
                 gr.update(choices=choices),  # question filter: documents
@@ -412,7 +405,7 @@ def build_app(assistant: Assistant, preload: bool = True):
         return gr.update(value="", visible=False)
 
     docs0 = searcher.documents()
-    choices0, years0 = document_choices(docs0), document_years(docs0, header)
+    choices0, years0 = document_choices(docs0), document_years(searcher.doc_meta())
     with gr.Blocks(title="tracuu — Tra cứu kế hoạch, chỉ thị") as app:
         gr.Markdown("## tracuu — Tra cứu kế hoạch, chỉ thị, kết luận, nghị quyết\n"
                     "Mỗi câu trả lời kèm trích dẫn [n]; bấm [n] để xem đoạn gốc được tô sáng trong văn bản.")

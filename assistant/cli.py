@@ -231,11 +231,23 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    import threading
+
     from assistant.service import Assistant
     from assistant.views import doc_labels
+    from index import lexical
 
     questions = _questions(args)
     assistant = Assistant(index_dir(args), llm=args.llm)
+
+    def warm() -> None:  # the two models a question needs load while the index does
+        try:
+            lexical.words("khởi động")
+            assistant.embedder.embed_queries(["khởi động"])
+        except Exception:  # noqa: BLE001 - the question itself reports the problem in words
+            pass
+
+    threading.Thread(target=warm, daemon=True).start()
     labels: dict[str, str] | None = None
     for q in questions:
         ans = assistant.ask(q, k=args.k)

@@ -13,6 +13,7 @@ from assistant.scorer import Candidate, Featurizer, Weights, candidate_units, lo
 from assistant.types import Answer
 from assistant.understand import Question, understand
 from index import glossary, lexical
+from index.filters import SearchFilter
 from index.rescore import Signals
 from index.backend import open_searcher
 from ingest.types import Section
@@ -49,6 +50,19 @@ class _QueryMemo:
         return getattr(self.inner, name)
 
 
+class _Issuers:
+    """Issuing body and place of each document, read from its header when a question first
+    needs it (its candidates' few documents, not every document of the index at each load)."""
+
+    def __init__(self, snap):
+        header = getattr(snap, "header", None) or snap.headers.get
+        self._of = lru_cache(maxsize=4096)(
+            lambda doc: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) if (h := header(doc)) else "")
+
+    def get(self, doc: str, default: str = "") -> str:
+        return self._of(doc) or default
+
+
 class Assistant:
     """``llm``: a LangChain chat model, or a spec string (see assistant.generative); None
     (the default) answers extractively, with no model at all. ``weights``: the scorer's
@@ -73,9 +87,8 @@ class Assistant:
         generation; a question uses those of the snapshot it searched."""
         state = self._state  # read once: another question may replace it meanwhile
         if state is None or state[0] != snap.generation:
-            issuers = {d: " ".join(filter(None, (h.co_quan_ban_hanh, h.noi_ban_hanh))) for d, h in snap.headers.items()}
             sections = lru_cache(maxsize=None)(snap.sections)
-            state = (snap.generation, Featurizer(snap.bm25.idf, snap.document_text, issuers), sections)
+            state = (snap.generation, Featurizer(snap.bm25.idf, snap.document_text, _Issuers(snap)), sections)
             self._state = state
         return state[1], state[2]
 
@@ -86,15 +99,16 @@ class Assistant:
                 best = s
         return best
 
-    def candidates(self, question: str, k: int = 10, docs: list[str] | None = None, snap=None
-                   ) -> tuple[Question, list, list[Candidate]]:
+    def candidates(self, question: str, k: int = 10, docs: list[str] | None = None, snap=None,
+                   filters: SearchFilter | None = None) -> tuple[Question, list, list[Candidate]]:
         """The question understood, its hits and the candidate units with their features, all
-        from one index generation (``snap``, default the live one)."""
+        from one index generation (``snap``, default the live one); ``filters`` (documents,
+        issuer, type, year) are applied inside the search."""
         snap = snap or self.searcher.snapshot()
         q = understand(question)
         # an English question also searches with the Vietnamese terms of its words
         query = glossary.expand(question) if q.english else question
-        hits = self.searcher.search(query, k=k, docs=docs, snapshot=snap)
+        hits = self.searcher.search(query, k=k, docs=docs, filters=filters, snapshot=snap)
         if not hits:
             return q, hits, []
         qvec = self.embedder.embed_queries([snap.restorer.restore(query)])[0]
@@ -102,18 +116,20 @@ class Assistant:
         cands = featurizer.candidates(q, lexical.query_tokens(query), hits, qvec, candidate_units(snap, hits))
         return q, hits, cands
 
-    def ask(self, question: str, k: int = 10, docs: list[str] | None = None) -> Answer:
+    def ask(self, question: str, k: int = 10, docs: list[str] | None = None,
+            filters: SearchFilter | None = None) -> Answer:
         answer = None
-        for item in self.stream(question, k, docs):
+        for item in self.stream(question, k, docs, filters):
             answer = item
         return answer
 
-    def stream(self, question: str, k: int = 10, docs: list[str] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, k: int = 10, docs: list[str] | None = None,
+               filters: SearchFilter | None = None) -> Iterator[str | Answer]:
         """Text as it is produced (the model's draft, or the extractive answer in pieces), then
         the final, checked Answer as the last item."""
         t0 = time.perf_counter()
         snap = self.searcher.snapshot()  # one generation from search to answer
-        q, hits, cands = self.candidates(question, k, docs, snap)
+        q, hits, cands = self.candidates(question, k, docs, snap, filters)
         text, citations, answerer, dropped = "", [], "extractive", []
         refused_by_model = False
         if self.generator is not None and hits:

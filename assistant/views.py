@@ -11,12 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.types import Answer, Citation
-from index.rows import filter_obligations, text_matcher
-from ingest.agencies import canonical
+from index.filters import DocMeta, SearchFilter
+from index.rows import filter_obligations
 from ingest.types import Obligation
 
 CONTEXT_CHARS = 500  # shown on each side of a cited passage (widened to whole lines)
-HEADER_CHARS = 800  # where a document without header metadata names its issuer and date
 LABEL_CHARS = 110  # a long trích yếu is cut here in lists (the whole label is the tooltip)
 
 
@@ -313,45 +312,26 @@ def document_choices(docs: list[dict]) -> list[tuple[str, str]]:
 
 
 # --- question filters -------------------------------------------------------------------
-def _issuer_of(d: dict, head: str) -> str:
-    return str(d.get("co_quan_ban_hanh") or d.get("issuer") or head)
-
-
-def _year_of(d: dict, head: str) -> str | None:
-    for key in ("ngay_ban_hanh", "date", "nam"):
-        m = re.search(r"(19|20)\d\d", str(d.get(key) or ""))
-        if m:
-            return m[0]
-    m = re.search(r"năm\s+((?:19|20)\d\d)|\d{1,2}/\d{1,2}/((?:19|20)\d\d)", head)
-    return (m[1] or m[2]) if m else None
-
-
-def document_years(docs: list[dict], header) -> list[str]:
-    """Years a filter can choose from; ``header(name)`` gives a document's opening text."""
-    return sorted({y for d in docs if (y := _year_of(d, header(d["name"]))) is not None}, reverse=True)
+def document_years(meta: dict[str, DocMeta]) -> list[str]:
+    """Years a filter can choose from: the documents' filter fields (index.filters.doc_meta,
+    stored at ingest), newest first."""
+    return sorted({str(m.year) for m in meta.values() if m.year}, reverse=True)
 
 
 class NoDocumentMatches(Exception):
     pass
 
 
-def question_filters(docs: list[dict], header, chosen: list[str] | None, issuer: str = "",
+def question_filters(meta: dict[str, DocMeta], chosen: list[str] | None, issuer: str = "",
                      year: str = "") -> dict:
     """The search arguments for a question's filters — the one place the app turns filter
-    widgets into ``Assistant.stream`` keyword arguments (today ``docs=``).
-
-    Issuer and year come from the documents' header metadata when the index has it, else
-    from the opening text of the document (``header(name)``). Raises NoDocumentMatches when
-    the filters leave no document, rather than silently searching everything."""
-    names = [d["name"] for d in docs]
-    keep = [n for n in names if n in set(chosen)] if chosen else list(names)
-    if issuer and issuer.strip():
-        match = text_matcher(canonical(issuer))  # "UBND" and "Ủy ban nhân dân" alike, on both sides
-        by_name = {d["name"]: d for d in docs}
-        keep = [n for n in keep if match(canonical(_issuer_of(by_name[n], header(n))))]
-    if year and str(year).strip():
-        by_name = {d["name"]: d for d in docs}
-        keep = [n for n in keep if _year_of(by_name[n], header(n)) == str(year).strip()]
-    if not keep:
+    widgets into ``Assistant.stream`` keyword arguments: a SearchFilter the index applies
+    inside its search, over the filter fields it stored at ingest (``meta``: name ->
+    DocMeta). Raises NoDocumentMatches when the filters leave no document, rather than
+    silently searching everything."""
+    year = str(year or "").strip()
+    f = SearchFilter(docs=tuple(chosen or ()), issuer=(issuer or "").strip() or None,
+                     year=int(year) if year.isdigit() else None)
+    if year and not year.isdigit() or f and not any(f.allows(m) for m in meta.values()):
         raise NoDocumentMatches("Không có văn bản nào khớp bộ lọc (văn bản, cơ quan ban hành, năm).")
-    return {"docs": keep if len(keep) < len(names) else None}
+    return {"filters": f or None}

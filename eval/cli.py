@@ -42,10 +42,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_scale(args: argparse.Namespace) -> int:
     from eval.benchdata import cache_dir
-    from eval.scale import run, write_report
+    from eval.scale import merge_runs, run, write_report
 
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
-    results = run(sizes, cache_dir(args.cache), args.out)
+    results = run(sizes, cache_dir(args.cache), args.out, real=args.real)
+    if args.add:
+        results = merge_runs(args.out / "scale.json", results)
     for path in write_report(results, args.out):
         print(f"-> {path}")
     return 0
@@ -86,6 +88,10 @@ def parser() -> argparse.ArgumentParser:
     sc = bsub.add_parser("scale", help="chỉ mục ở 10^4–10^6 đoạn: thời gian nạp, truy vấn, ghi, RAM, độ phủ ANN, BM25")
     sc.add_argument("--sizes", default="10000,100000", help="số đoạn, cách nhau bằng dấu phẩy (mặc định 10000,100000;"
                     " thêm 1000000 nếu máy đủ thời gian)")
+    sc.add_argument("--add", action="store_true",
+                    help="giữ các cỡ đã đo trong scale.json của --out, chỉ đo thêm/đo lại các cỡ được nêu")
+    sc.add_argument("--real", type=int, default=10_000,
+                    help="số đoạn tối thiểu của chỉ mục thật (điều luật ALQAC, vectơ e5 thật; 0 để bỏ qua)")
     sc.add_argument("--cache", type=Path, default=None,
                     help="nơi dựng các chỉ mục tổng hợp (mặc định $TRACUU_CACHE hoặc ~/.cache/tracuu/bench)")
     sc.add_argument("--out", type=Path, default=Path("eval/reports"), help="thư mục cho scale.md/.json/.png")

@@ -171,7 +171,7 @@ def _rows_cached(key_parts: list[str], make) -> list[QRow]:
     return rows
 
 
-def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path] | None = None,
+def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path | str] | None = None,
             embedder=None, log=print) -> dict[str, list[QRow]]:
     """Rows of every set: its gold questions, its templated questions, and the other sets'
     questions as unanswerable ones."""
@@ -185,7 +185,9 @@ def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path] 
         embedder = assistants[n].embedder.inner
     out: dict[str, list[QRow]] = {}
     for n, a in assistants.items():
-        docs_key = [str(indexes[n].resolve()), *(d["sha256"] for d in a.searcher.documents())]
+        where = indexes[n]  # a folder, or a Milvus URI
+        docs_key = [str(where.resolve() if isinstance(where, Path) else where),
+                    *(d["sha256"] for d in a.searcher.documents())]
         gold_text = sets[n][0].read_text(encoding="utf-8")
         rows = _rows_cached(docs_key + ["gold", gold_text], lambda: rows_for(a, golds[n]))
         rows += _rows_cached(docs_key + ["templated", inspect.getsource(templated)],

@@ -1,6 +1,9 @@
-"""Milvus (milvus-lite) against the embedded store on dev and dev2: the same documents ingested
-into both, the same questions through assistant.service.Assistant; retrieval and answer
-metrics side by side, and latencies as ratios to the embedded store measured in the same run.
+"""Milvus against the embedded store on dev and dev2: the same documents ingested into each,
+the same questions through assistant.service.Assistant; retrieval and answer metrics side by
+side, and latencies as ratios to the embedded store measured in the same run. Milvus is
+reached both ways tracuu supports: milvus-lite in the process (a .db file) and a Milvus
+server over the network (http://; here milvus-lite's own gRPC server in a process of its
+own, which speaks Milvus's protocol as a standalone or cluster does).
 
     python -m eval.milvus [--shared ../shared] [--out eval/reports/milvus.md]
 
@@ -10,9 +13,13 @@ the two search identical vectors and the run does not embed the corpora twice.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
+import socket
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,7 +74,34 @@ def _p50_ms(fn, queries: list[str], repeat: int = 3) -> float:
     return statistics.median(times) * 1000
 
 
-def measure(name: str, docs: Path, gold: Path, vectors, embedder, work: Path) -> dict:
+@contextlib.contextmanager
+def milvus_server(data_dir: Path):
+    """A Milvus server (milvus-lite's gRPC server) in a process of its own on a free local
+    port; yields its http:// URI and stops it after."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data_dir),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(1200):
+            if proc.poll() is not None:
+                raise RuntimeError(f"milvus-lite server: {proc.stderr.read().decode()[-2000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+BACKENDS = ("embedded", "milvus-lite", "milvus-server")
+
+
+def measure(name: str, docs: Path, gold: Path, vectors, embedder, work: Path, server: str) -> dict:
     from assistant.service import Assistant
     from eval.gold import load_gold
     from eval.run import evaluate
@@ -75,7 +109,8 @@ def measure(name: str, docs: Path, gold: Path, vectors, embedder, work: Path) ->
 
     out: dict = {"set": name}
     questions = [it.question for it in load_gold(gold)]
-    for backend, store in (("embedded", work / f"{name}-index"), ("milvus-lite", str(work / f"{name}.db"))):
+    stores = (work / f"{name}-index", str(work / f"{name}.db"), server)
+    for backend, store in zip(BACKENDS, stores):
         t = time.perf_counter()
         rep = open_indexer(store, vectors).ingest([docs])
         assert not rep.errors, rep.errors
@@ -105,18 +140,24 @@ TIMES = (("ingest_s", "ingest (passage vectors reused), s"), ("load_s", "open + 
 
 
 def format_md(results: list[dict], start_s: float, rss_mb: float) -> str:
-    lines = ["| set | metric | embedded | milvus-lite | difference |", "|---|---|---|---|---|"]
+    others = BACKENDS[1:]
+    lines = ["| set | metric | embedded | " + " | ".join(others) + " | largest difference |",
+             "|---|---|---|" + "---|" * len(others) + "---|"]
     for r in results:
         for m in METRICS:
-            a, b = r["embedded"]["metrics"].get(m), r["milvus-lite"]["metrics"].get(m)
-            if a is not None and b is not None:
-                lines.append(f"| {r['set']} | {m} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
-    lines += ["", "| set | measure | embedded | milvus-lite | ratio |", "|---|---|---|---|---|"]
+            vals = [r[b]["metrics"].get(m) for b in BACKENDS]
+            if None not in vals:
+                diff = max((v - vals[0] for v in vals[1:]), key=abs)
+                lines.append(f"| {r['set']} | {m} | " + " | ".join(f"{v:.3f}" for v in vals) + f" | {diff:+.3f} |")
+    lines += ["", "| set | measure | embedded | " + " | ".join(f"{b} (ratio)" for b in others) + " |",
+              "|---|---|---|" + "---|" * len(others)]
     for r in results:
         for key, label in TIMES:
-            a, b = r["embedded"][key], r["milvus-lite"][key]
-            lines.append(f"| {r['set']} | {label} | {a:.1f} | {b:.1f} | {b / a:.2f} × |")
-    lines += ["", f"milvus-lite client start (a new store): {start_s:.2f} s; peak RSS of this run: {rss_mb:.0f} MB."]
+            a = r["embedded"][key]
+            lines.append(f"| {r['set']} | {label} | {a:.1f} | "
+                         + " | ".join(f"{r[b][key]:.1f} ({r[b][key] / a:.2f} ×)" for b in others) + " |")
+    lines += ["", f"milvus-lite client start (a new store): {start_s:.2f} s; peak RSS of this run: {rss_mb:.0f} MB "
+              "(the server's own process not counted)."]
     return "\n".join(lines)
 
 
@@ -143,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 "dev2": (shared / "eval" / "dev2" / "docs", shared / "eval" / "dev2" / "questions.jsonl")}
         results = []
         for name in a.sets:
-            results.append(measure(name, *sets[name], vectors, embedder, work))
+            with milvus_server(work / f"{name}-server") as server:
+                results.append(measure(name, *sets[name], vectors, embedder, work, server))
             print(format_md(results[-1:], start_s, 0), flush=True)  # each set as soon as it is measured
     md = format_md(results, start_s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(md)

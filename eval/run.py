@@ -103,10 +103,12 @@ def evaluate_cross_fit(gold_path: Path, assistant: Assistant, k: int = 10, log=p
     """Every question answered by scorer weights fitted without any question about its
     documents (eval.fit), over the training sets plus this gold set on this index."""
     from eval.fit import SETS, collect, fit_without
+    from index.backend import store_of
 
     sets = {n: v for n, v in SETS.items() if v[0].resolve() != Path(gold_path).resolve()}
+    store = store_of(assistant.searcher)  # a folder or a Milvus URI
     sets["eval"] = (Path(gold_path), Path(assistant.searcher.index_dir))
-    data = collect(sets, {"eval": assistant.searcher.index_dir}, assistant.embedder.inner, log)
+    data = collect(sets, {"eval": store}, assistant.embedder.inner, log)
     rows = [r for rs in data.values() for r in rs]
     items = load_gold(gold_path)
     fitted: dict[frozenset, object] = {}

@@ -1,16 +1,16 @@
 """`tracuu bench scale`: the index at 10^4, 10^5 (and 10^6) chunks — load, reload after a
-write, warm query latency without the embedding, RSS, the cost of adding one file, ANN recall
-and the two BM25 forms (stored CSR postings, SQLite FTS5) — every time as a ratio against a
-baseline measured in the same run.
+write, warm query latency without the embedding, RSS, the cost of adding one file, `tracuu
+serve` start and a cold `tracuu ask`, ANN recall and the two BM25 forms (stored CSR postings,
+SQLite FTS5) — every time beside a baseline measured in the same run.
 
-The large indexes are synthetic, built once into the cache (never the repo) through the
-store's own segment writer: documents recombined from real chunks (the sample plans and the
-public benchmark passages: real text and real underthesea tokens), each chunk with a random
-unit vector (the issue's rule above the real vectors at hand). ANN recall is measured on
-real e5 vectors (the sample index's chunks and answer units, and the benchmark passages whose
-vectors are cached). The baseline ("old path") is what the code before segments did at every
-load and question: Chunk objects, BM25 postings and the diacritic restorer rebuilt from all
-rows, FAISS flat over all vectors, every chunk scored by BM25 in Python.
+A real index (public ALQAC law articles through the real pipeline, every chunk with its real
+e5 vector, ≥ 10^4 chunks) carries the ANN recall and a row of its own. The larger indexes are
+synthetic, built once into the cache (never the repo) through the store's own segment writer:
+documents recombined from real chunks (the sample plans and the public benchmark passages:
+real text and real underthesea tokens), each chunk with a random unit vector. The baseline
+("old path") is what the code before segments did at every load and question: Chunk objects,
+BM25 postings and the diacritic restorer rebuilt from all rows, FAISS flat over all vectors,
+every chunk scored by BM25 in Python.
 """
 from __future__ import annotations
 
@@ -149,6 +149,57 @@ def build_synthetic(index: Path, n: int, source: list[dict], seed: int = 0) -> P
     return index
 
 
+class RealChunkVectors:
+    """An embedder for the real-vector index: each chunk's own e5 passage vector (embedded once
+    by the real model, cached by text under the bench cache), a pseudo-random one for anything
+    else (answer units: the index's answer stage is not what this benchmark times)."""
+
+    def __init__(self, inner, cache: Path, chunk_texts: list[str]):
+        from eval.benchdata import VectorCache
+
+        self.inner = inner
+        self.cache = VectorCache(cache)
+        self.cache.get(chunk_texts, inner.embed_passages, batch=64, progress=True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.cache.vecs.get(self.cache.key(t), None) if self.cache.key(t) in self.cache.vecs
+                         else QueryVectors._rand(t) for t in texts]).astype(np.float32)
+
+    def __getattr__(self, name):  # embed_queries, runtime, … of the real model
+        return getattr(self.inner, name)
+
+
+def real_index(cache: Path, n: int = 10_000) -> tuple[Path, int]:
+    """The public ALQAC law articles (../shared/bench, never copied into the repo), one file per
+    article, ingested by the real pipeline (reader, structure, chunker, BM25 tokens) until at
+    least ``n`` chunks, each chunk with its real e5 passage vector. Returns (index, chunks)."""
+    from index.embed import Embedder
+    from index.indexer import Indexer, passage_text
+    from index.store import current_generation
+    from ingest.pipeline import load_document
+
+    index = cache / "scale" / f"real-{n}"
+    src = cache / "scale" / f"real-{n}-docs"
+    if current_generation(index) is None:
+        passages, _ = load_bench("alqac25")
+        src.mkdir(parents=True, exist_ok=True)
+        texts, chunks = [], 0
+        for i, p in enumerate(passages):
+            if chunks >= n:
+                break
+            f = src / f"alqac-{i:05d}.txt"
+            if not f.exists():
+                f.write_text(f"{p.title}\n\n{p.text}\n", encoding="utf-8")
+            doc = load_document(f)
+            texts += [passage_text(doc.title, c.breadcrumb, c.text, c.context) for c in doc.chunks]
+            chunks += len(doc.chunks)
+        emb = RealChunkVectors(Embedder(), cache / "scale" / "real-e5", texts)
+        Indexer(index, emb).ingest([src])
+    from index.search import Searcher
+
+    return index, len(Searcher(index, QueryVectors({})).snapshot().chunks)
+
+
 # --- the old path (baseline) -------------------------------------------------------------------
 def old_snapshot(index: Path):
     """What the code before segments built at every load, from the same rows."""
@@ -259,8 +310,78 @@ def write_cost(index: Path, searcher, emb) -> dict:
     return {"add_s": statistics.median(adds), "reload_s": statistics.median(reloads)}
 
 
-def bm25_variants(index: Path, qs: list[str]) -> dict:
-    """Stored CSR postings (what search uses) against SQLite FTS5 over the same folded tokens."""
+def serve_start(index: Path, runs: int = 3) -> dict:
+    """`tracuu serve` from the command line to the app's first HTTP 200 (the model loads after,
+    in the background) on ``index``, on the five sample plans, and a bare Gradio app (one
+    Markdown block: the framework's own start, the floor): medians of ``runs``."""
+    import socket
+    import urllib.request
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+
+    def once(args: list[str]) -> float:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, *[a.replace("PORT", str(port)) for a in args]], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode()[-2000:])
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                        if r.status == 200:
+                            return time.perf_counter() - t0
+                except OSError:
+                    time.sleep(0.02)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    def serve(idx: Path) -> list[str]:
+        return ["-m", "eval.cli", "serve", "--index", str(idx), "--port", "PORT", "--no-auth"]
+
+    bare = ["-c", "import time, gradio as gr\nwith gr.Blocks() as app:\n    gr.Markdown('tracuu')\n"
+                  "app.launch(server_port=PORT, prevent_thread_lock=True, quiet=True)\ntime.sleep(600)"]
+    small = sample_index(Path(index).parent.parent)
+    out = {"serve_s": [], "serve_small_s": [], "gradio_bare_s": []}
+    for _ in range(runs):  # interleaved: a change in the machine's load touches all three alike
+        out["serve_s"].append(once(serve(index)))
+        out["serve_small_s"].append(once(serve(small)))
+        out["gradio_bare_s"].append(once(bare))
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def cold_ask(index: Path, runs: int = 3) -> dict:
+    """A cold `tracuu ask` (new process: imports, index, models, one answer) against bare model
+    loads in new processes: the e5 query engine embedding the question, and that plus the
+    word segmenter (underthesea's CRF, loaded as index.lexical loads it) cutting it — the two
+    models every question needs."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    q = "Cơ quan nào chủ trì tuyên truyền biên giới ở Tây Ninh?"
+
+    def wall(args: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, *args], env=env, check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+    e5 = f"from index.embed import Embedder; Embedder().embed_queries([{q!r}])"
+    runs_of = {"model_load_s": ["-c", e5],
+               "models_load_s": ["-c", e5 + f"; from index.lexical import words; words({q!r})"],
+               "cold_ask_s": ["-m", "eval.cli", "ask", q, "--index", str(index), "--json"]}
+    wall(runs_of["model_load_s"])  # the page cache warm for all
+    out: dict[str, list[float]] = {k: [] for k in runs_of}
+    for _ in range(runs):
+        for k, args in runs_of.items():
+            out[k].append(wall(args))
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def bm25_variants(index: Path, qs: list[str], fts: bool = True) -> dict:
+    """Stored CSR postings (what search uses) against SQLite FTS5 over the same folded tokens
+    (``fts``: FTS5 too; its build takes ~100 s per 10^5 chunks here)."""
     from index import lexical
     from index.search import Searcher
 
@@ -272,6 +393,8 @@ def bm25_variants(index: Path, qs: list[str]) -> dict:
         t0 = time.perf_counter()
         snap.lexical(t, 50, None, [])
         csr.append(time.perf_counter() - t0)
+    if not fts:
+        return {"csr_p50_ms": 1000 * statistics.median(csr)}
     fts_db = index.parent / f"{index.name}-fts.sqlite"
     build = 0.0
     if not fts_db.exists():
@@ -296,32 +419,33 @@ def bm25_variants(index: Path, qs: list[str]) -> dict:
             "fts5_build_s": build, "fts5_mb": fts_db.stat().st_size / 2**20}
 
 
-def ann_recall(cache: Path, qfile: Path) -> dict:
-    """recall@10 of HNSW and IVF against exact search on real e5 vectors."""
-    from eval.benchdata import VectorCache
+def ann_recall(index: Path, cache: Path, n_queries: int = 300) -> dict:
+    """recall@10 of HNSW and IVF against exact search on the real e5 chunk vectors of the
+    real-vector index (``index``), queried by real questions: ALQAC's, embedded by the model."""
     from index import vectors
     from index.store import live_stores
 
-    parts = []
-    for db in live_stores(sample_index(cache)):
-        parts += [np.load(db.parent / "vectors.npy"), np.load(db.parent / "units.npy")]
-    for name in ("alqac25", "viquad1"):
-        vc = VectorCache(cache / name / "e5-passage")
-        if vc.vecs:
-            parts.append(np.stack(list(vc.vecs.values())))
-    base = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
-    with np.load(qfile, allow_pickle=False) as z:
-        qs = z["vecs"]
+    base = np.ascontiguousarray(np.concatenate([np.load(db.parent / "vectors.npy") for db in live_stores(index)]),
+                                dtype=np.float32)
+    path = cache / "scale" / "alqac-queries.npz"
+    if not path.exists():
+        from index.embed import Embedder
+
+        _, queries = load_bench("alqac25")
+        texts = [q.question for q in queries[:n_queries]]
+        np.savez(path, texts=np.array(texts), vecs=Embedder().embed_queries(texts).astype(np.float32))
+    with np.load(path, allow_pickle=False) as z:
+        qs = z["vecs"][:n_queries]
     out = {"real_vectors": len(base), "queries": len(qs)}
     rng = np.random.default_rng(1)
     mask = rng.random(len(base)) < 0.3
+    ids = np.flatnonzero(mask)
     for kind in ("hnsw", "ivf"):
         ann = vectors.build_ann(base, kind)
         hit = hit_f = 0
         for q in qs:
             exact = set(np.argsort(-(base @ q))[:10].tolist())
             hit += len(exact & set(vectors.search(base, ann, q, 10, None)[0].tolist()))
-            ids = np.flatnonzero(mask)
             exact_f = set(ids[np.argsort(-(base[ids] @ q))[:10]].tolist())
             old = vectors.EXACT_MAX
             vectors.EXACT_MAX = 0  # through FAISS's ID selector, as a large filtered segment is
@@ -330,6 +454,10 @@ def ann_recall(cache: Path, qfile: Path) -> dict:
         out[kind] = hit / (10 * len(qs))
         out[kind + "_filtered"] = hit_f / (10 * len(qs))
     return out
+
+
+def start_costs(index: Path) -> dict:
+    return {**serve_start(index), **cold_ask(index)}
 
 
 def query_file(cache: Path) -> Path:
@@ -356,21 +484,43 @@ def _sub(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: list[int], cache: Path, out: Path, old_max: int = 100_000) -> dict:
+def run(sizes: list[int], cache: Path, out: Path, old_max: int = 100_000, real: int = 10_000) -> dict:
     qfile = query_file(cache)
     source = source_chunks(cache)
     results: dict = {"sizes": {}, "source_chunks": len(source)}
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    indexes = {}
+    if real:
+        indexes["real"], results["real_chunks"] = real_index(cache, real)
     for n in sizes:
-        index = build_synthetic(cache / "scale" / f"idx-{n}", n, source)
+        indexes[str(n)] = build_synthetic(cache / "scale" / f"idx-{n}", n, source)
+    for key, index in indexes.items():
         row = {"new": _sub(["measure", str(index), str(qfile), "new"])}
-        if n <= old_max:
+        if key == "real" or int(key) <= old_max:
             row["old"] = _sub(["measure", str(index), str(qfile), "old"])
-        row["bm25"] = bm25_variants(index, questions())
-        results["sizes"][str(n)] = row
-        print(n, json.dumps(row), flush=True)
+        row["bm25"] = bm25_variants(index, questions(), fts=key == "real" or int(key) <= old_max)
+        row["start"] = start_costs(index)
+        row["run"] = stamp
+        results["sizes"][key] = row
+        print(key, json.dumps(row), flush=True)
     results["empty_write"] = _sub(["write-empty", str(qfile)])
-    results["ann"] = ann_recall(cache, qfile)
+    results["ann"] = ann_recall(indexes["real"], cache) if real else None
     return results
+
+
+def merge_runs(previous: Path, r: dict) -> dict:
+    """``r`` added to an earlier run's results (its sizes replace the earlier ones); every row
+    keeps the run it was measured in, and the report names the runs."""
+    if not previous.exists():
+        return r
+    old = json.loads(previous.read_text(encoding="utf-8"))
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    for row in r["sizes"].values():
+        row.setdefault("run", stamp)
+    sizes = {**old["sizes"], **r["sizes"]}
+    order = sorted(sizes, key=lambda k: (k != "real", 0 if k == "real" else int(k)))
+    return {**old, **{k: v for k, v in r.items() if k not in ("sizes", "ann") or v},
+            "sizes": {k: sizes[k] for k in order}, "ann": r.get("ann") or old.get("ann")}
 
 
 def write_empty(qfile: Path) -> dict:
@@ -397,6 +547,10 @@ def write_empty(qfile: Path) -> dict:
     return {"add_s": statistics.median(adds)}
 
 
+def _label(key: str, r: dict) -> str:
+    return f"{r['real_chunks']:,} real" if key == "real" else f"{int(key):,}"
+
+
 def write_report(r: dict, out: Path) -> list[Path]:
     import matplotlib
 
@@ -406,15 +560,19 @@ def write_report(r: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     empty = r["empty_write"]["add_s"]
     lines = ["# Index at scale (`tracuu bench scale`)", "",
-             f"Synthetic indexes built by the store's own segment writer from {r['source_chunks']} real chunks "
-             "(the sample plans' chunks and the public benchmark passages, with their real underthesea tokens), "
-             f"recombined into documents of {PER_DOC} chunks; each chunk has a **random unit vector** (no 10^4 real "
-             "vectors are at hand on this machine). Segments of at most 250k chunks (flat under 20k, HNSW, IVF from "
-             "200k). Query vectors are embedded once beforehand: every time below excludes the embedding model. "
-             "Baseline (\"old\") = the code path before segments on the same rows: Chunk objects, BM25 and the "
-             "diacritic restorer rebuilt at load, FAISS flat, BM25 scoring every matching chunk in Python; it is "
-             "measured in the same run where it fits in memory and time. 2 CPU cores shared with other work: "
-             "read the ratios, not the absolute times.", "",
+             "Two kinds of index. **Real** (\"real\" rows): public ALQAC law articles (read from ../shared/bench, "
+             "never copied into the repo), one file per article, ingested by the real pipeline (reader, structure, "
+             "chunker, underthesea tokens) with every chunk's **real e5 passage vector** (ONNX int8, as ingest "
+             "embeds); answer units there get stand-in vectors (the answer stage is not timed here). **Synthetic** "
+             f"(10^4 and up): written by the store's own segment writer from {r['source_chunks']} real chunks (the "
+             "sample plans' chunks and the public benchmark passages, with their real tokens) recombined into "
+             f"documents of {PER_DOC} chunks, each chunk with a **random unit vector**. Segments of at most 250k "
+             "chunks (flat under 20k, HNSW, IVF from 200k). Query vectors are embedded once beforehand: every "
+             "query time below excludes the embedding model. Baseline (\"old\") = the code path before segments "
+             "on the same rows: Chunk objects, BM25 and the diacritic restorer rebuilt at load, FAISS flat, BM25 "
+             "scoring every matching chunk in Python; measured in the same run up to 10^5 chunks (at 10^6 it "
+             "would need about 6 GB and many minutes per load). 2 CPU cores shared with other work: the ratios "
+             "are the result, absolute times move with the machine's load.", "",
              "| chunks | load (+first query), s | old load, s | ratio | warm p50 / p95, ms | old p50, ms | ratio "
              "| filtered p50, ms | old filtered p50, ms | RSS, MB | old RSS, MB | add one file, s (× empty index) "
              "| reload after it, s |", "|" + "---|" * 13]
@@ -422,32 +580,52 @@ def write_report(r: dict, out: Path) -> list[Path]:
     for n, row in r["sizes"].items():
         a, b = row["new"], row.get("old")
         ratio = lambda k: f"{a[k] / b[k]:.2f}" if b else "—"  # noqa: E731
-        lines.append(f"| {int(n):,} | {a['load_s']:.2f} | {b['load_s']:.2f} | {ratio('load_s')} | "
-                     if b else f"| {int(n):,} | {a['load_s']:.2f} | — | — | ")
-        lines[-1] += (f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f} | {b['p50_ms']:.1f} | {ratio('p50_ms')} | "
-                      if b else f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f} | — | — | ")
-        lines[-1] += (f"{a['filtered_p50_ms']:.1f} | {b['filtered_p50_ms']:.1f} | " if b
-                      else f"{a['filtered_p50_ms']:.1f} | — | ")
-        lines[-1] += (f"{a['rss_mb']:.0f} | {b['rss_mb']:.0f} | " if b else f"{a['rss_mb']:.0f} | — | ")
-        lines[-1] += f"{a['add_s']:.2f} ({a['add_s'] / empty:.2f}×) | {a['reload_s']:.3f} |"
-        xs.append(int(n))
-        new_p50.append(a["p50_ms"])
-        old_p50.append(b["p50_ms"] if b else np.nan)
+        old = lambda k, f: format(b[k], f) if b else "—"  # noqa: E731
+        lines.append(f"| {_label(n, r)} | {a['load_s']:.2f} | {old('load_s', '.2f')} | {ratio('load_s')} | "
+                     f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f} | {old('p50_ms', '.1f')} | {ratio('p50_ms')} | "
+                     f"{a['filtered_p50_ms']:.1f} | {old('filtered_p50_ms', '.1f')} | {a['rss_mb']:.0f} | "
+                     f"{old('rss_mb', '.0f')} | {a['add_s']:.2f} ({a['add_s'] / empty:.2f}×) | {a['reload_s']:.3f} |")
+        if n != "real":
+            xs.append(int(n))
+            new_p50.append(a["p50_ms"])
+            old_p50.append(b["p50_ms"] if b else np.nan)
+    runs: dict[str, list[str]] = {}
+    for n, row in r["sizes"].items():
+        runs.setdefault(row.get("run", "?"), []).append(_label(n, r))
+    if len(runs) > 1:  # rows added by `--add`: each row's figures and its baseline come from one run
+        lines += ["", "Runs: " + "; ".join(f"{', '.join(v)} measured {k}" for k, v in runs.items()) + "."]
     lines += ["", f"Adding the same small file to an empty index: {empty:.2f} s (passage vectors from a stand-in "
               "embedder in both cases, so the ratio is the store's own cost).", "",
-              "## BM25: stored CSR postings against SQLite FTS5 over the same tokens", "",
+              "## Start: `tracuu serve` to HTTP 200, and a cold `tracuu ask`", "",
+              "Each a new process from the command line, medians of 3, the three of a row interleaved. *Five plans*: "
+              "the sample index; *bare Gradio*: a Gradio app of one Markdown block (the framework's own import and "
+              "start, the floor any Gradio app pays). The embedding model loads after the page is served, in the "
+              "background. Cold ask: imports, index, models, one answer; against new processes that only load the "
+              "models a question needs (the e5 query engine embedding it; that plus the word segmenter cutting it).",
+              "", "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
+              "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads |", "|" + "---|" * 9]
+    for n, row in r["sizes"].items():
+        st = row.get("start")
+        if st:
+            lines.append(f"| {_label(n, r)} | {st['serve_s']:.2f} | {st['serve_small_s']:.2f} | "
+                         f"{st['gradio_bare_s']:.2f} | {st['serve_s'] / st['gradio_bare_s']:.2f} | "
+                         f"{st['cold_ask_s']:.2f} | {st['model_load_s']:.2f} | {st['models_load_s']:.2f} | "
+                         f"{st['cold_ask_s'] / st['models_load_s']:.2f} |")
+    lines += ["", "## BM25: stored CSR postings against SQLite FTS5 over the same tokens", "",
               "| chunks | CSR p50, ms | FTS5 p50, ms | FTS5 build, s | FTS5 size, MB |", "|---|---|---|---|---|"]
     for n, row in r["sizes"].items():
         m = row["bm25"]
-        lines.append(f"| {int(n):,} | {m['csr_p50_ms']:.1f} | {m['fts5_p50_ms']:.1f} | {m['fts5_build_s']:.1f} | "
-                     f"{m['fts5_mb']:.0f} |")
-    a = r["ann"]
-    lines += ["", "## ANN recall@10 against exact search, real e5 vectors", "",
-              f"{a['real_vectors']} real passage vectors (sample chunks and answer units, cached benchmark passages), "
-              f"{a['queries']} real questions.", "",
-              "| index | recall@10 | with a filter (30% of ids, FAISS ID selector) |", "|---|---|---|",
-              f"| HNSW (M 32, efSearch 160) | {a['hnsw']:.3f} | {a['hnsw_filtered']:.3f} |",
-              f"| IVF (4·√n lists, nprobe 48) | {a['ivf']:.3f} | {a['ivf_filtered']:.3f} |", ""]
+        lines.append(f"| {_label(n, r)} | {m['csr_p50_ms']:.1f} | " + (
+            f"{m['fts5_p50_ms']:.1f} | {m['fts5_build_s']:.1f} | {m['fts5_mb']:.0f} |" if "fts5_p50_ms" in m
+            else "— | not built | — |"))
+    a = r.get("ann")
+    if a:
+        lines += ["", "## ANN recall@10 against exact search, real e5 vectors", "",
+                  f"The real index's {a['real_vectors']:,} chunk vectors, {a['queries']} real questions (ALQAC's, "
+                  "embedded by the query engine).", "",
+                  "| index | recall@10 | with a filter (30% of ids, FAISS ID selector) |", "|---|---|---|",
+                  f"| HNSW (M 32, efSearch 160) | {a['hnsw']:.3f} | {a['hnsw_filtered']:.3f} |",
+                  f"| IVF (4·√n lists, nprobe 48) | {a['ivf']:.3f} | {a['ivf_filtered']:.3f} |", ""]
     md = out / "scale.md"
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "scale.json").write_text(json.dumps(r, indent=1), encoding="utf-8")

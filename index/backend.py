@@ -78,7 +78,12 @@ def open_indexer(store: str | Path, embedder=None):
     return MilvusIndexer(spec, embedder)
 
 
+def store_of(searcher) -> str | Path:
+    """The store URI ``searcher`` reads (its folder for the embedded store)."""
+    spec = getattr(searcher, "spec", None)
+    return spec.uri if spec is not None else searcher.index_dir
+
+
 def indexer_for(searcher):
     """An Indexer writing to the store ``searcher`` reads, sharing its embedding model."""
-    spec = getattr(searcher, "spec", None)
-    return open_indexer(spec.uri if spec is not None else searcher.index_dir, searcher.embedder)
+    return open_indexer(store_of(searcher), searcher.embedder)

@@ -29,6 +29,8 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 
 _LOAD = threading.Lock()
+_OPTIONAL = tuple(f"underthesea.{m}" for m in ("pipeline.translate", "pipeline.classification", "pipeline.sentiment",
+                                                "pipeline.lang_detect", "pipeline.dependency_parse", "agent", "address"))
 
 
 @lru_cache(maxsize=1)
@@ -36,16 +38,17 @@ def _word_tokenize():
     # underthesea loads its model on the first call into a global: two threads making that
     # first call at once saw it half loaded ('NoneType' object has no attribute 'process')
     with _LOAD:
-        # underthesea's __init__ imports its optional translator, which pulls in torch and
-        # transformers (seconds of a cold start) that tokenizing never uses: hide it for this import
-        hidden = "underthesea" not in sys.modules and "underthesea.pipeline.translate" not in sys.modules
-        if hidden:
-            sys.modules["underthesea.pipeline.translate"] = None  # type: ignore[assignment]
+        # underthesea's __init__ tries its optional pipelines (the translator pulls in torch and
+        # transformers: seconds of a cold start; the classifier, requests): tokenizing uses none
+        # of them, so they are hidden for this import
+        hidden = [m for m in _OPTIONAL if m not in sys.modules] if "underthesea" not in sys.modules else []
+        for m in hidden:
+            sys.modules[m] = None  # type: ignore[assignment]
         try:
             from underthesea import word_tokenize  # offline: its CRF model ships in the wheel
         finally:
-            if hidden:
-                sys.modules.pop("underthesea.pipeline.translate", None)
+            for m in hidden:
+                sys.modules.pop(m, None)
         word_tokenize("khởi động")
     return word_tokenize
 

@@ -163,9 +163,11 @@ class MilvusStore:
                 ip.add_index("vec", index_type="FLAT", metric_type="IP")
                 if key == "chunks":
                     bm25 = {"bm25_k1": BM25_K1, "bm25_b": BM25_B}
-                    # milvus-lite 3.2 reads them one level deeper than a Milvus server does
+                    # milvus-lite 3.2 (a file, or its own server over http://) reads them one level
+                    # deeper than a Milvus server does: ask the engine, not the URI
+                    lite = self.spec.lite or str(self.c.get_server_version()).startswith("milvus_lite")
                     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                                 params={"params": bm25} if self.spec.lite else bm25)
+                                 params={"params": bm25} if lite else bm25)
                 self.c.create_collection(name, schema=schema, index_params=ip, consistency_level="Strong")
             self.c.load_collection(name)
         self._ready = True

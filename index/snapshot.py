@@ -187,6 +187,14 @@ class StoredSnapshot:
     def headers(self) -> dict[str, DocumentMeta]:
         return {d: p.segment.headers[d] for d, p in self._doc_part.items() if d in p.segment.headers}
 
+    def header(self, name: str) -> DocumentMeta | None:
+        """One document's header fields, read alone (a question needs its candidates' few)."""
+        if "headers" in self.__dict__:
+            return self.headers.get(name)
+        p = self._doc_part.get(name)
+        rows = p.segment.rows("SELECT meta FROM documents WHERE name = ?", (name,)) if p else []
+        return DocumentMeta.from_json(json.loads(rows[0][0] or "{}")) if rows else None
+
     def _live_rows(self, attr: str) -> list:
         rows = [r for p in self.parts for r in getattr(p.segment, attr) if r.doc not in p.dead]
         return sorted(rows, key=lambda r: (r.doc, r.start))  # stable: a store's own order among equals
@@ -215,11 +223,12 @@ class StoredSnapshot:
     def documents(self) -> list[dict]:
         out = []
         for p in self.parts:
-            rows = p.segment.rows("SELECT d.name, d.title, d.sha256, d.ingested_at, d.meta, "
-                                  "(SELECT COUNT(*) FROM chunks c WHERE c.doc = d.name) AS chunks FROM documents d")
+            docs = p.segment.docs  # a document's chunks are one id range of its segment
+            rows = p.segment.rows("SELECT name, title, sha256, ingested_at, meta FROM documents")
             # header metadata (DocumentMeta fields) sit beside the name, title and chunk count
-            out += [{**{k: r[k] for k in r.keys() if k != "meta"}, **json.loads(r["meta"])}
-                    for r in rows if r["name"] not in p.dead]
+            out += [{"name": r[0], "title": r[1], "sha256": r[2], "ingested_at": r[3],
+                     "chunks": docs[r[0]][2] - docs[r[0]][1] + 1 if docs[r[0]][1] >= 0 else 0, **json.loads(r[4])}
+                    for r in rows if r[0] not in p.dead]
         return sorted(out, key=lambda d: d["name"])
 
     def sections(self, name: str) -> list[Section]:

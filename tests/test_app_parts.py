@@ -144,31 +144,39 @@ def test_serve_refuses_a_public_host_without_login(tmp_path):
 
 
 # --- filters and views --------------------------------------------------------------------
-def _docs(searcher):
-    return searcher.documents(), lambda n: searcher.document_text(n)[:800]
-
-
 def test_question_filters_resolve_to_documents(assistant):
-    from assistant.views import NoDocumentMatches, question_filters
+    from assistant.views import NoDocumentMatches, document_years, question_filters
+    from index.filters import SearchFilter
 
-    docs, header = _docs(assistant.searcher)
-    assert question_filters(docs, header, None) == {"docs": None}
-    assert question_filters(docs, header, [TAY_NINH]) == {"docs": [TAY_NINH]}
-    # 001 opens "Cao Bằng, ngày 09 tháng 4 năm 2021" and names the Sở Văn hóa, Thể thao và Du lịch
-    assert question_filters(docs, header, None, year="2021") == {"docs": ["001_2acf101d37e4caff.txt"]}
-    assert "001_2acf101d37e4caff.txt" in question_filters(docs, header, None, issuer="Sở VHTTDL")["docs"]
-    with pytest.raises(NoDocumentMatches, match="Không có văn bản nào khớp"):
-        question_filters(docs, header, [TAY_NINH], year="1999")
+    meta = assistant.searcher.doc_meta()
+    assert question_filters(meta, None) == {"filters": None}
+    assert question_filters(meta, [TAY_NINH]) == {"filters": SearchFilter(docs=(TAY_NINH,))}
+    # 001 opens "Cao Bằng, ngày 09 tháng 4 năm 2021" and is issued by the Sở Văn hóa, Thể thao và Du lịch
+    f = question_filters(meta, None, year="2021")["filters"]
+    assert f == SearchFilter(year=2021) and [n for n, m in meta.items() if f.allows(m)] == ["001_2acf101d37e4caff.txt"]
+    assert "2021" in document_years(meta) and document_years(meta) == sorted(document_years(meta), reverse=True)
+    f = question_filters(meta, None, issuer="Sở VHTTDL")["filters"]
+    assert f.allows(meta["001_2acf101d37e4caff.txt"]) and not f.allows(meta[TAY_NINH])
+    for bad in ({"year": "1999"}, {"year": "năm ngoái"}, {"issuer": "Bộ Tài chính"}):
+        with pytest.raises(NoDocumentMatches, match="Không có văn bản nào khớp"):
+            question_filters(meta, [TAY_NINH], **bad)
+    # the filter reaches the search: every hit passes it
+    hits = assistant.ask("tuyên truyền thông tin đối ngoại", filters=question_filters(meta, None, year="2021")["filters"]).hits
+    assert hits and {h.chunk.doc for h in hits} == {"001_2acf101d37e4caff.txt"}
 
 
-def test_question_filters_prefer_header_metadata():
-    from assistant.views import question_filters
+def test_question_filters_read_the_stored_filter_fields():
+    from assistant.views import document_years, question_filters
+    from index.filters import DocMeta
 
-    docs = [{"name": "a.txt", "co_quan_ban_hanh": "UBND tỉnh Tây Ninh", "ngay_ban_hanh": "12/03/2024"},
-            {"name": "b.txt", "co_quan_ban_hanh": "Sở Ngoại vụ", "ngay_ban_hanh": "2023-05-01"}]
-    header = lambda n: "Ủy ban nhân dân tỉnh Tây Ninh năm 2023"  # noqa: E731 - metadata wins over text
-    assert question_filters(docs, header, None, issuer="Ủy ban nhân dân tỉnh Tây Ninh") == {"docs": ["a.txt"]}
-    assert question_filters(docs, header, None, year="2023") == {"docs": ["b.txt"]}
+    meta = {"a.txt": DocMeta("a.txt", issuer="UBND tỉnh Tây Ninh", date="2024-03-12", year=2024),
+            "b.txt": DocMeta("b.txt", issuer="Sở Ngoại vụ", date="2023-05-01", year=2023),
+            "c.txt": DocMeta("c.txt")}  # nothing known: passes no filter on a field
+    f = question_filters(meta, None, issuer="Ủy ban nhân dân tỉnh Tây Ninh")["filters"]
+    assert [n for n, m in meta.items() if f.allows(m)] == ["a.txt"]
+    f = question_filters(meta, None, year="2023")["filters"]
+    assert [n for n, m in meta.items() if f.allows(m)] == ["b.txt"]
+    assert document_years(meta) == ["2024", "2023"]
 
 
 def test_document_table_shows_documents_not_files():

@@ -1,13 +1,21 @@
-"""The two store backends, embedded and Milvus (milvus-lite), behind one factory: the same
-ingest, search (with and without filters), removal and cited answers; the answer tests of
-test_answer.py run again here on milvus-lite; a killed Milvus writer leaves readers on the
-last good generation and the next write works."""
+"""The two store backends, embedded and Milvus, behind one factory: the same ingest, search
+(with and without filters), removal and cited answers; the answer tests of test_answer.py run
+again here on milvus-lite; a killed Milvus writer leaves readers on the last good generation
+and the next write works. Milvus is reached both ways: milvus-lite in this process (a .db
+file) and a Milvus server over the network (http://): milvus-lite's own gRPC server in a
+process of its own, speaking Milvus's protocol, as a standalone or cluster does."""
 from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
 
 import pytest
 
 import test_answer
 from conftest import FLAGSHIP, SAMPLE, TAY_NINH
+from eval.milvus import milvus_server
 from index.backend import StoreError, milvus_spec, open_indexer, open_searcher, resolve
 from index.filters import SearchFilter
 
@@ -33,9 +41,28 @@ def milvus_index(tmp_path_factory, vectors) -> str:
     return store
 
 
-@pytest.fixture(scope="session", params=["embedded", "milvus-lite"])
-def store(request, sample_index, milvus_index):
-    return sample_index if request.param == "embedded" else milvus_index
+@pytest.fixture(scope="session")
+def server_index(tmp_path_factory, vectors, monkeypatch_session) -> str:
+    """The sample corpus in a Milvus server reached over http://."""
+    local = tmp_path_factory.mktemp("server-local")
+    monkeypatch_session.setenv("TRACUU_INDEX", str(local))  # uploads, feedback: not index data
+    with milvus_server(tmp_path_factory.mktemp("server-data")) as uri:
+        report = open_indexer(uri, vectors).ingest([SAMPLE])
+        assert report.count("added") == 5 and not report.errors
+        yield uri
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="session", params=["embedded", "milvus-lite", "milvus-server"])
+def store(request, sample_index):
+    if request.param == "embedded":
+        return sample_index
+    return request.getfixturevalue("milvus_index" if request.param == "milvus-lite" else "server_index")
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +112,11 @@ def test_both_backends_hold_the_same_index(store, embedder):
         s.document_text("no-such-file.txt")
 
 
-def test_milvus_ranks_as_the_embedded_store(sample_index, milvus_index, embedder):
+@pytest.mark.parametrize("which", ["milvus_index", "server_index"])
+def test_milvus_ranks_as_the_embedded_store(sample_index, which, embedder, request):
     """Same vectors, same tokens, the same BM25 (k1, b) and fusion: the same hits with the same
     scores (equal scores in either order)."""
-    emb, mil = open_searcher(sample_index, embedder), open_searcher(milvus_index, embedder)
+    emb, mil = open_searcher(sample_index, embedder), open_searcher(request.getfixturevalue(which), embedder)
     for q in QUERIES:
         for opts in ({"fusion": "weighted"}, {"fusion": "rrf"}, {"rescore": True}):
             _same_ranking(emb.search(q, k=5, **opts), mil.search(q, k=5, **opts))
@@ -124,9 +152,15 @@ def _small_store(tmp_path, backend: str):
     return str(tmp_path / "i.db") if backend == "milvus-lite" else tmp_path / "i"
 
 
-@pytest.mark.parametrize("backend", ["embedded", "milvus-lite"])
+@pytest.mark.parametrize("backend", ["embedded", "milvus-lite", "milvus-server"])
 def test_remove_and_replace(tmp_path, vectors, backend):
-    store = _small_store(tmp_path, backend)
+    with contextlib.ExitStack() as stack:
+        store = (stack.enter_context(milvus_server(tmp_path / "server")) if backend == "milvus-server"
+                 else _small_store(tmp_path, backend))
+        _remove_and_replace(tmp_path, vectors, store)
+
+
+def _remove_and_replace(tmp_path, vectors, store):
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in (TAY_NINH, CAO_BANG):
@@ -199,3 +233,34 @@ def test_a_busy_milvus_lite_file_is_a_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=SAMPLE.parent.parent)
     assert r.returncode == 3 and "không mở được kho Milvus" in r.stdout
+
+
+def test_a_milvus_server_is_shared_by_processes(tmp_path, vectors, sample_index):
+    """What a server gives over a milvus-lite file: another process writes while this one
+    searches, and this one's running searcher sees the write."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / CAO_BANG).write_bytes((SAMPLE / CAO_BANG).read_bytes())
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / TAY_NINH).write_bytes((SAMPLE / TAY_NINH).read_bytes())
+    with milvus_server(tmp_path / "server") as uri:
+        open_indexer(uri, vectors).ingest([docs])
+        s = open_searcher(uri, vectors)
+        assert {h.chunk.doc for h in s.search(FLAGSHIP, k=10)} == {CAO_BANG}
+        code = ("from eval.milvus import ReusedVectors\nfrom index.backend import open_indexer\n"
+                "from index.embed import Embedder\n"
+                f"r = open_indexer({uri!r}, ReusedVectors(Embedder(), [{str(sample_index)!r}]))"
+                f".ingest([{str(tmp_path / 'more')!r}])\nassert r.count('added') == 1, r\n")
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=300, cwd=SAMPLE.parent.parent)
+        assert s.search(FLAGSHIP, k=3)[0].chunk.doc == TAY_NINH
+        assert sorted(d["name"] for d in s.documents()) == sorted((CAO_BANG, TAY_NINH))
+
+
+def test_an_unreachable_milvus_server_is_a_clear_error():
+    from index.milvus_store import StoreUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket closes
+    with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}"):
+        open_searcher(f"http://127.0.0.1:{port}").snapshot()
