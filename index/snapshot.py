@@ -283,8 +283,9 @@ class StoredSnapshot:
             if m is not None:
                 mask &= m
             local = np.flatnonzero(mask)
-            ids.append(local + p.base)
-            scores.append(acc[local])
+            if len(local):  # no allowed chunk of this part has a query term
+                ids.append(local + p.base)
+                scores.append(acc[local])
         if not ids:
             return [], {}
         all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)

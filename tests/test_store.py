@@ -138,6 +138,18 @@ def test_filters_act_inside_both_channels(sample_index, embedder):
     assert all(scores[i] == pytest.approx(all_scores[i]) for i in top)
 
 
+def test_a_filter_whose_documents_lack_every_query_word(sample_index, embedder):
+    """The allowed documents hold none of the query's words: BM25 has nothing, the dense
+    channel still answers inside the filter (this raised IndexError before)."""
+    s = Searcher(sample_index, embedder)
+    cao_bang = "001_2acf101d37e4caff.txt"
+    text = s.snapshot().document_text(cao_bang).lower()
+    assert "phê duyệt" not in text and "phê duyệt" in s.snapshot().document_text(TAY_NINH).lower()
+    hits = s.search("phê duyệt", k=5, filters=SearchFilter(docs=(cao_bang,)))
+    assert hits and {h.chunk.doc for h in hits} == {cao_bang} and all(not h.lexical for h in hits)
+    assert s.search("phê duyệt", k=5, filters=SearchFilter(year=1999)) == []
+
+
 def test_removed_documents_are_dead_until_a_merge_drops_them(index_copy, embedder, monkeypatch):
     monkeypatch.setattr(merge, "SMALL", 1)  # the sample segment counts as large: no rewrite on delete
     Indexer(index_copy, embedder).remove([TAY_NINH])
