@@ -404,8 +404,9 @@ def build_app(assistant: Assistant, preload: bool = True):
         ready.wait()
         return gr.update(value="", visible=False)
 
-    docs0 = searcher.documents()
-    choices0, years0 = document_choices(docs0), document_years(searcher.doc_meta())
+    # the document lists (three pickers, the year filter, the table) are filled by `refresh` when
+    # a page loads: built here too they would only slow the start and the page of a large index
+    choices0: list = []
     with gr.Blocks(title="tracuu — Tra cứu kế hoạch, chỉ thị") as app:
         gr.Markdown("## tracuu — Tra cứu kế hoạch, chỉ thị, kết luận, nghị quyết\n"
                     "Mỗi câu trả lời kèm trích dẫn [n]; bấm [n] để xem đoạn gốc được tô sáng trong văn bản.")
@@ -434,7 +435,7 @@ def build_app(assistant: Assistant, preload: bool = True):
                                              allow_custom_value=True)  # choices change with uploads
                         f_issuer = gr.Textbox(label="Cơ quan ban hành", placeholder="Ví dụ: Sở Văn hóa",
                                               elem_id="f-issuer")
-                        f_year = gr.Dropdown(choices=[("Mọi năm", "")] + [(y, y) for y in years0], value="",
+                        f_year = gr.Dropdown(choices=[("Mọi năm", "")], value="",
                                              label="Năm", elem_id="f-year", allow_custom_value=True)
                         k = gr.Slider(3, 20, value=10, step=1, label="Số đoạn tìm kiếm", elem_id="k")
                     gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
