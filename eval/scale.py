@@ -567,7 +567,7 @@ def write_report(r: dict, out: Path) -> list[Path]:
              f"(10^4 and up): written by the store's own segment writer from {r['source_chunks']} real chunks (the "
              "sample plans' chunks and the public benchmark passages, with their real tokens) recombined into "
              f"documents of {PER_DOC} chunks, each chunk with a **random unit vector**. Segments of at most 250k "
-             "chunks (flat under 20k, HNSW, IVF from 200k). Query vectors are embedded once beforehand: every "
+             "chunks (flat under 20k, HNSW above). Query vectors are embedded once beforehand: every "
              "query time below excludes the embedding model. Baseline (\"old\") = the code path before segments "
              "on the same rows: Chunk objects, BM25 and the diacritic restorer rebuilt at load, FAISS flat, BM25 "
              "scoring every matching chunk in Python; measured in the same run up to 10^5 chunks (at 10^6 it "
