@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,7 @@ class Postings:
     doc: np.ndarray
     tf: np.ndarray
     lengths: np.ndarray
+    _norm: tuple[float, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(cls, folder: Path, con: sqlite3.Connection, lock: threading.Lock) -> "Postings":
@@ -70,17 +71,25 @@ class Postings:
             out.update({r[0]: (r[1], r[2]) for r in rows})
         return out
 
+    def length_norm(self, avgdl: float) -> np.ndarray:
+        """k1·(1 − b + b·len/avgdl) per local chunk, kept while the index's avgdl is the same."""
+        kept = self._norm  # read once: questions run in several threads
+        if kept is None or kept[0] != avgdl:
+            kept = (avgdl, (K1 * (1 - B + B * np.asarray(self.lengths, np.float64) / avgdl)).astype(np.float32))
+            self._norm = kept
+        return kept[1]
+
     def scores(self, terms: list[tuple[int, float]], avgdl: float) -> np.ndarray:
         """BM25 of every local chunk for (term id, idf) pairs; 0 where no term matches."""
-        acc = np.zeros(len(self.lengths), np.float64)
+        acc = np.zeros(len(self.lengths), np.float32)  # float32: half the memory traffic, ~2x faster
         if not terms:
             return acc
+        norm = self.length_norm(avgdl)
         for tid, idf in terms:
             lo, hi = int(self.ptr[tid]), int(self.ptr[tid + 1])
             ids = np.asarray(self.doc[lo:hi])
-            tf = np.asarray(self.tf[lo:hi], np.float64)
-            norm = tf + K1 * (1 - B + B * self.lengths[ids].astype(np.float64) / avgdl)
-            acc[ids] += idf * tf * (K1 + 1) / norm  # a term lists each chunk once
+            tf = np.asarray(self.tf[lo:hi]).astype(np.float32)
+            acc[ids] += np.float32(idf * (K1 + 1)) * tf / (tf + norm[ids])  # a term lists each chunk once
         return acc
 
 
