@@ -231,9 +231,8 @@ class Featurizer:
     def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str], issuers: dict[str, str]):
         self.idf = idf
         self._issuers = issuers
-        self._stripped = lru_cache(maxsize=64)(lambda name: strip(canonical(doc_text(name))).lower())
         self._doc_terms = lru_cache(maxsize=64)(lambda name: terms_of(doc_text(name)))
-        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(doc_text(name)))
+        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(canonical(doc_text(name))))
         # a unit's terms and its context's never change within one index generation
         self._terms = lru_cache(maxsize=50_000)(terms_of)
 
@@ -241,10 +240,9 @@ class Featurizer:
         """A name counts as present when two of its adjacent syllables occur together as a
         phrase: "LĐLĐ Phú Riềng" matches "LĐLĐ huyện Phú Riềng", "Quảng Trị" does not match
         "quảng bá … chủ trì"."""
-        text = self._stripped(doc)
         sylls = name.split()
         pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
-        return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
+        return any(f" {p} " in self._phrases(doc) for p in pairs)
 
     def candidates(self, q: Question, query_tokens: list[str], hits: list[Hit], qvec: np.ndarray | None,
                    units: list[tuple[Unit, np.ndarray | None, int]]) -> list[Candidate]:
