@@ -24,7 +24,7 @@ import numpy as np
 from assistant.terms import DOCNUM, QuestionTerms, named_terms, terms_of
 from assistant.understand import INTENTS, Question
 from index.types import Hit
-from ingest.agencies import HEADS
+from ingest.agencies import HEADS, canonical
 from ingest.normalize import strip
 from ingest.obligations import DEADLINE
 from ingest.types import Unit
@@ -36,13 +36,14 @@ KINDS = ("sentence", "item", "row", "field", "heading", "header", "mention")
 _ROLE_PAIRS = (("lead", "lead"), ("partner", "partner"), ("deadline", "deadline"), ("duties", "lead"),
                ("header", "header"), ("cited_document", "mention"))
 FEATURES = (["dense", "dense_gap", "cover", "cover_ctx", "context_cover", "rarest", "bm25", "chunk_score", "chunk_rank",
-             "top_doc", "names", "loglen", "eng_dense", "eng_cover", "has_number", "q_numbers"]
+             "top_doc", "names", "loglen", "novel", "eng_dense", "eng_cover", "has_number", "q_numbers"]
             + [f"p_{i}*{r}" for i, r in _ROLE_PAIRS] + [f"p_{i}*not_{r}" for i, r in _ROLE_PAIRS[:3]]
             + ["p_cited_document*docnum", "p_quantity*number", "p_content*prose"]
             + [f"kind_{k}" for k in KINDS]
-            + ["miss_doc", "miss_rarest_doc", "miss_index", "asked_missing", "english"])
-ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "top_names", "top_kind_asked",
-                       "miss_doc", "miss_rarest_doc", "miss_index", "asked_missing", "asked_missing_top3", "english")
+            + ["miss_doc", "miss_rarest_doc", "names_pair", "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing",
+               "english"])
+ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "names_pair", "top_kind_asked",
+                       "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing", "asked_missing_top3", "english")
 
 
 @dataclass
@@ -188,9 +189,9 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
     allx = np.stack([c.features for c in cands])
     margin = cands[0].score - cands[1].score if len(cands) > 1 else 5.0
     return np.array([cands[0].score, min(margin, 5.0), best[_AT["dense"]], allx[:, _AT["cover_ctx"]].max(),
-                     allx[:, _AT["rarest"]].max(), best[_AT["names"]],
+                     allx[:, _AT["rarest"]].max(), best[_AT["names_pair"]],
                      sum(best[_AT[n]] for n in _ASKED),
-                     *(best[_AT[n]] for n in ("miss_doc", "miss_rarest_doc", "miss_index", "asked_missing")),
+                     *(best[_AT[n]] for n in ("miss_pair", "miss_rarest_pair", "miss_index", "asked_missing")),
                      allx[:3, _AT["asked_missing"]].min(), best[_AT["english"]]])
 
 
@@ -206,7 +207,9 @@ def asked_missing(q: Question, unit: Unit, own: set[str], has_num: bool) -> floa
     p = q.intents
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
     time = "deadline" in unit.roles or bool(_TIME.search(unit.text))
-    number = has_num and (not q.measure or "y:" + q.measure in own)
+    # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
+    number = has_num and (not q.measure or bool(re.search(rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b",
+                                                          strip(unit.text).lower())))
     return ((p.get("lead", 0.0) + p.get("partner", 0.0) + p.get("duties", 0.0)) * (not agency)
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
@@ -228,9 +231,8 @@ class Featurizer:
     def __init__(self, idf: Callable[[str], float], doc_text: Callable[[str], str], issuers: dict[str, str]):
         self.idf = idf
         self._issuers = issuers
-        self._stripped = lru_cache(maxsize=64)(lambda name: strip(doc_text(name)).lower())
         self._doc_terms = lru_cache(maxsize=64)(lambda name: terms_of(doc_text(name)))
-        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(doc_text(name)))
+        self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(canonical(doc_text(name))))
         # a unit's terms and its context's never change within one index generation
         self._terms = lru_cache(maxsize=50_000)(terms_of)
 
@@ -238,16 +240,17 @@ class Featurizer:
         """A name counts as present when two of its adjacent syllables occur together as a
         phrase: "LĐLĐ Phú Riềng" matches "LĐLĐ huyện Phú Riềng", "Quảng Trị" does not match
         "quảng bá … chủ trì"."""
-        text = self._stripped(doc)
         sylls = name.split()
         pairs = [" ".join(sylls[i:i + 2]) for i in range(len(sylls) - 1)] or sylls
-        return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in pairs)
+        return any(f" {p} " in self._phrases(doc) for p in pairs)
 
     def candidates(self, q: Question, query_tokens: list[str], hits: list[Hit], qvec: np.ndarray | None,
                    units: list[tuple[Unit, np.ndarray | None, int]]) -> list[Candidate]:
         """``units``: (unit, its e5 vector, rank of the hit it came through)."""
         terms = QuestionTerms(q.text, query_tokens, self.idf)
-        rarest = max(terms.weights, key=terms.weights.get) if terms.weights else None
+        # the rarest word some document has: a word no document has (terms.unseen) is miss_index's
+        seen = {t: w for t, w in terms.weights.items() if t not in terms.unseen}
+        rarest = max(seen, key=seen.get) if seen else None
         named = named_terms(q)
         probs = q.intents
         top_score = max((h.score for h in hits), default=1.0) or 1.0
@@ -259,37 +262,56 @@ class Featurizer:
         lacks: dict[str, frozenset[str]] = {}
         agency: dict[str, str] = {}  # per document: the longest head of the asked agency's name it has
         miss_index = sum(terms.weights[t] for t in terms.unseen) / terms.total
+        found: dict[str, frozenset[str]] = {}  # per document: the question's terms it has
+        for u, _, _ in units:
+            if u.doc not in found:
+                have = self._doc_terms(u.doc)
+                found[u.doc] = frozenset(t for t in terms.weights if terms.matched(t, have))
+
+        def miss(has: frozenset[str]) -> tuple[float, float]:
+            return (sum(w for t, w in seen.items() if t not in has) / terms.total,
+                    float(bool(rarest) and rarest not in has))
+
+        # what the question asks that a pair of candidate documents lacks together: a question
+        # comparing two plans names in each plan the other's places and bodies
+        miss_pair = {d: min((miss(f | g) for g in found.values()), default=(1.0, 1.0)) for d, f in found.items()}
+        named_in = {d: frozenset(n for n in q.names if self.names_in(d, n)) for d in found}
+        names_pair = {d: max(len(f | g) for g in named_in.values()) / len(q.names) if q.names else 1.0
+                      for d, f in named_in.items()}
+        q_sylls = {t for t in self._terms(q.text) if t.startswith("y:")}
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
             hit = hits[rank]
             if u.doc not in names_ok:
-                names_ok[u.doc] = (sum(self.names_in(u.doc, n) for n in q.names) / len(q.names)) if q.names else 1.0
-                have = self._doc_terms(u.doc)  # what the question asks that its whole document lacks
-                miss_doc[u.doc] = (terms.missing(have), float(bool(rarest) and not terms.matched(rarest, have)))
-                lacks[u.doc] = frozenset(t for t in terms.weights if t in named and not terms.matched(t, have))
+                names_ok[u.doc] = len(named_in[u.doc]) / len(q.names) if q.names else 1.0
+                miss_doc[u.doc] = miss(found[u.doc])  # what the question asks that its whole document lacks
+                lacks[u.doc] = frozenset(t for t in terms.weights if t in named and t not in found[u.doc])
                 agency[u.doc] = next((p for p in _heads(q.subject) if p in self._phrases(u.doc)), "")
             own = self._terms(u.text)
             ctx = self._terms(" ".join((u.context, hit.doc_title, self._issuers.get(u.doc, ""),
                                         *(hit.chunk.breadcrumb if u.chunk == hit.chunk.ord else ())))) | named
             cover, cover_ctx = terms.cover(own), terms.cover(own, ctx)
-            n_sylls = max(1, sum(1 for t in own if t.startswith("y:")))
+            sylls = {t for t in own if t.startswith("y:")}
+            n_sylls = max(1, len(sylls))
+            novel = len(sylls - q_sylls) / n_sylls  # what the unit says beyond restating the question
             bm25 = sum(w * 2.2 / (1 + 1.2 * (0.25 + 0.75 * n_sylls / 25)) for t, w in terms.weights.items()
                        if terms.matched(t, own)) / terms.total
             stripped = strip(u.text).lower()
             has_num = bool(_NUMBER.search(stripped))
             roles = set(u.roles) | ({"header"} if u.kind == "header" else set()) | \
+                ({"deadline"} if DEADLINE.search(u.text) else set()) | \
                 ({"mention"} if u.kind == "mention" else set())
             eng = 1.0 if q.english else 0.0
             x = [d, d - best_dense, cover, cover_ctx, terms.cover(ctx), float(bool(rarest and terms.matched(rarest, own | ctx))), bm25,
                  hit.score / top_score, 1.0 / (1 + rank), float(u.doc == top_doc), names_ok[u.doc],
-                 math.log1p(len(u.text)) / 6, eng * d, eng * cover_ctx, float(has_num), float(bool(q.numbers))]
+                 math.log1p(len(u.text)) / 6, novel, eng * d, eng * cover_ctx, float(has_num), float(bool(q.numbers))]
             x += [probs.get(i, 0.0) * (r in roles) for i, r in _ROLE_PAIRS]
             x += [probs.get(i, 0.0) * (r not in roles) for i, r in _ROLE_PAIRS[:3]]
             x += [probs.get("cited_document", 0.0) * bool(DOCNUM.search(stripped)),
                   probs.get("quantity", 0.0) * has_num,
                   probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
             x += [float(u.kind == k) for k in KINDS]
-            x += [*miss_doc[u.doc], miss_index, asked_missing(q, u, own, has_num), eng]
+            x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, own, has_num), eng]
             about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
             out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out

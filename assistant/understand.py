@@ -41,6 +41,9 @@ INTENTS = INTENT_ORDER + ("content",)
 
 _ENGLISH = re.compile(r"\b(what|which|who|when|where|how|the|of|is|are|does|do|in|for)\b")
 _NAME = re.compile(rf"(?<![\w])((?:[{UPPER}]\w*)(?:\s+[{UPPER}]\w*)+)")
+# a Vietnamese syllable without its marks: onset, vowels, coda ("quang", "nghe", "khe"); "Prime
+# Minister" or "Politburo" in an English question is not the name of a place or body
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?")
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,19 @@ def understand(question: str) -> Question:
     unnamed = re.sub(rf"(?<![\w])[{UPPER}]\w*", " ", question)
     english = not has_diacritics(unnamed) and len(_ENGLISH.findall(s)) >= 2
     names = []
-    for m in _NAME.finditer(question):
+    for m in _NAME.finditer(canonical(question)):  # "Sở TT&TT" is "Sở Thông tin và Truyền thông"
         words = m.group(1).split()
         if m.start() == 0:  # sentence-initial capital is not a name signal
             words = words[1:]
-        name = strip(" ".join(words))
-        if len(words) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
-            names.append(name)
+        if not all(w.isupper() or _SYLLABLE.fullmatch(strip(w).lower()) for w in words):
+            continue
+        # an abbreviation the alias table does not know ("NN&MT", "BCH PCTT") is written many
+        # ways: the name is the capitalised syllables around it ("SXH Đồng Nai": "Đồng Nai")
+        runs = re.split(r"\s*\b\w*[A-ZĐ]\w*[A-ZĐ&]\S*\s*", " ".join(words))
+        for run in runs:
+            name = strip(run)
+            if len(run.split()) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
+                names.append(name)
     low = s.lower()
     measure = re.search(r"\b(?:bao nhieu|may)\s+(\w+)", low) if "quantity" in intents else None
     # the agency is what precedes the duties cue; its first words name it ("Sở Tài chính [Tây Ninh]")

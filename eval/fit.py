@@ -29,6 +29,7 @@ from assistant.scorer import ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, 
     answerable_features, candidate_units, fit_choice, fit_logistic
 from assistant.service import Assistant
 from eval.gold import GoldItem, load_gold, locate
+from ingest.agencies import canonical, starts_agency
 from ingest.normalize import strip
 from ingest.structure import clean
 
@@ -44,6 +45,7 @@ MAX_FALSE_REFUSALS = 0.05  # the refusal threshold lets at most this share of an
 L2 = 1.0
 ROUND = 5  # decimals of the features a fit sees
 CROSS_SET_WEIGHT = 0.5  # a question asked of another set's documents: unanswerable there, most likely
+NEAR_MISS_WEIGHT = 0.5  # a templated near miss (near_misses) in the refusal model's fit
 
 
 @dataclass
@@ -141,6 +143,53 @@ def templated(assistant: Assistant, per_doc: int = 12) -> list[GoldItem]:
     return out
 
 
+def _lower_first(text: str) -> str:
+    """"KẾ HOẠCH Chuyển đổi số" -> "kế hoạch Chuyển đổi số", "Xây dựng …" -> "xây dựng …"; an
+    abbreviation ("UBND …") stays."""
+    words = text.split()
+    if not words or (len(words[0]) > 1 and words[0].isupper() and len(words) > 1 and not words[1].isupper()):
+        return text
+    n = 1
+    while n < len(words) and words[0].isupper() and words[n].isupper():
+        n += 1
+    head = [w.lower() for w in words[:n]] if words[0].isupper() and n > 1 else [words[0][0].lower() + words[0][1:]]
+    return " ".join(head + words[len(head):])
+
+
+def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
+    """Unanswerable questions close to a document: the duties of an agency another document of
+    the index names and this one never does ("<agency> có nhiệm vụ gì trong <title>?"), and who
+    leads one of its tasks in a place named by another document and not by this one ("Cơ quan
+    nào chủ trì <task> ở <place>?"). They teach the refusal what a near miss looks like."""
+    snap = assistant.searcher.snapshot()
+    agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)
+                       if starts_agency(a) and 3 <= len(a.split()) <= 8 and "," not in a})
+    places = sorted({h.noi_ban_hanh for h in snap.headers.values() if h.noi_ban_hanh})
+    tasks: dict[str, list[str]] = {}
+    for r in snap.obligations:
+        task = " ".join(clean(r.task).split()[:10]).rstrip(",;:.")
+        if len(task) >= 12 and r.source in ("fields", "table") and "|" not in task:
+            tasks.setdefault(r.doc, []).append(_lower_first(task))
+    out: list[GoldItem] = []
+
+    def pick(options: list[str], doc: str, salt: str) -> list[str]:
+        return sorted(options, key=lambda o: hashlib.sha1(f"{doc}{salt}{o}".encode()).hexdigest())[:per_doc]
+
+    for doc in snap.titles:
+        text = strip(canonical(assistant.searcher.document_text(doc))).lower()
+        title = _lower_first(" ".join(clean(snap.titles.get(doc, "")).split()[:12]))
+        absent = [a for a in agencies if strip(" ".join(a.split()[:4])).lower() not in text]
+        for a in pick(absent, doc, "a") if title else ():
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + a).encode()).hexdigest()[:8]}",
+                                f"{a} có nhiệm vụ gì trong {title}?", "unanswerable",
+                                (doc,), (), ()))
+        elsewhere = [pl for pl in places if strip(pl).lower() not in text]
+        for task, pl in zip(pick(tasks.get(doc, []), doc, "t"), pick(elsewhere, doc, "p") * per_doc):
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + task + pl).encode()).hexdigest()[:8]}",
+                                f"Cơ quan nào chủ trì {task} ở {pl}?", "unanswerable", (doc,), (), ()))
+    return out
+
+
 _SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.py", "assistant/service.py",
             "ingest/units.py")
 
@@ -192,6 +241,8 @@ def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path |
         rows = _rows_cached(docs_key + ["gold", gold_text], lambda: rows_for(a, golds[n]))
         rows += _rows_cached(docs_key + ["templated", inspect.getsource(templated)],
                              lambda: rows_for(a, templated(a), templated=True))
+        rows += _rows_cached(docs_key + ["near", inspect.getsource(near_misses)],
+                             lambda: rows_for(a, near_misses(a), templated=True))
         for other, items in golds.items():  # other sets' questions: unanswerable here
             if other != n:
                 rows += _rows_cached(docs_key + ["cross", sets[other][0].read_text(encoding="utf-8")],
@@ -241,8 +292,10 @@ def fit(rows: list[QRow], info: dict | None = None) -> Weights:
         m = _unit_model(train)
         ax[held] = _answerable_x([rows[i] for i in held], m)
     ay = np.array([float(r.answerable) for r in rows])
-    # calibrated on real questions: templated ones are easier than any a user asks
-    aw = np.array([0.0 if r.templated else r.weight for r in rows])
+    # calibrated on real questions and templated near misses: templated answerable ones are
+    # easier than any a user asks
+    aw = np.array([0.0 if r.templated and r.answerable else r.weight * (NEAR_MISS_WEIGHT if r.templated else 1.0)
+                   for r in rows])
     answerable = fit_logistic(ax, ay, L2, aw)
     p = answerable.predict(ax)
     real = np.array([r.answerable and not r.templated and r.weight == 1.0 for r in rows])

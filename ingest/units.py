@@ -67,11 +67,23 @@ class _Builder:
 
     def add(self, kind: str, start: int, end: int, context: str = "", roles: tuple[str, ...] = ()) -> None:
         start, end = _trim(self.text, start, end)
-        if end - start < 4:
+        if end - start < 4 or sum(ch.isalnum() for ch in self.text[start:end]) < 2:  # "-----" says nothing
             return
         chunk = next((o for a, e, o in self.chunks if a <= start < e), -1)
         self.units.append(Unit(self.doc, len(self.units), kind, start, end, self.text[start:end], context, roles,
                                chunk))
+
+    def add_header(self, start: int, end: int, label: str) -> None:
+        """A header field; the line that states it is one unit: a sentence or another field
+        with the same span becomes this header unit, its labels joined ("Ngày ban hành; Nơi
+        ban hành")."""
+        a, e = _trim(self.text, start, end)
+        for i, u in enumerate(self.units):
+            if (u.start, u.end) == (a, e) and u.kind in ("sentence", "header"):
+                context = f"{u.context}; {label}" if u.kind == "header" else label
+                self.units[i] = replace(u, kind="header", context=context, roles=tuple(dict.fromkeys((*u.roles, "header"))))
+                return
+        self.add("header", start, end, label, ("header",))
 
     def add_split(self, kind: str, start: int, end: int, context: str, roles: tuple[str, ...] = ()) -> None:
         """One unit, or its sentences when it is too long to quote whole."""
@@ -127,7 +139,7 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
     if meta and meta.spans:
         for key, span in meta.spans.items():
             if key in _HEADER_LABELS and span:
-                b.add("header", span[0], span[1], _HEADER_LABELS[key], ("header",))
+                b.add_header(span[0], span[1], _HEADER_LABELS[key])
     for c in cited:
         b.add("mention", c.start, c.end, f"{c.kind} {c.number}", ("mention",))
     return b.units

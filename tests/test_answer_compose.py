@@ -61,3 +61,17 @@ def test_who_signed_quotes_the_header_field(own):
 def test_near_misses_are_refused(own, question):
     ans = _answer(own, question)
     assert ans.refused and not ans.citations, ans.text
+
+
+def test_a_question_over_two_plans_is_measured_against_the_pair(own):
+    """Each plan lacks the other plan's place names; together they lack none of them, so the
+    refusal features (miss_pair, names_pair) do not count them as missing."""
+    from assistant.scorer import FEATURES
+
+    at = {n: i for i, n in enumerate(FEATURES)}
+    _, _, cands = own.candidates("Cơ quan đầu mối tổng hợp báo cáo trong kế hoạch nước sạch Sơn Trà và trong chỉ "
+                                 "thị chữa cháy rừng Lâm Giang là cơ quan nào?")
+    for doc in (FIRE, WATER):
+        x = next(c.features for c in cands if c.unit.doc == doc)
+        assert x[at["names"]] == 0.5 and x[at["names_pair"]] == 1.0
+        assert x[at["miss_pair"]] < x[at["miss_doc"]]

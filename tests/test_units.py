@@ -67,3 +67,22 @@ def test_sentences_headings_header_fields_and_cited_documents(txt):
 def test_obligation_rows_mark_the_units_that_state_a_role(txt):
     prose = _one(txt, "sentence", "Phòng Kinh tế và Hạ tầng chủ trì xây dựng bản đồ")
     assert "lead" in prose.roles
+
+
+def test_a_header_field_and_its_line_are_one_unit_and_rules_are_none():
+    from ingest.types import DocumentMeta
+    from ingest.units import build_units
+
+    text = "Số: 12/KH-UBND\n\nLâm Giang, ngày 05 tháng 3 năm 2025\n\n-----\n\nSở Y tế chủ trì kiểm tra."
+    place = text.index("Lâm Giang")
+    line = (place, text.index("2025") + 4)
+    meta = DocumentMeta(spans={"so_hieu": (0, 14), "ngay_ban_hanh": line, "noi_ban_hanh": line})
+    units = build_units("d.txt", text, [], [], meta=meta)
+    spans = [(u.start, u.end) for u in units]
+    assert len(spans) == len(set(spans)), [(u.kind, u.text) for u in units]  # one unit per span
+    date = next(u for u in units if u.start == place)
+    assert date.kind == "header" and date.text == text[line[0]:line[1]]
+    assert "Ngày ban hành" in date.context and "Nơi ban hành" in date.context
+    assert next(u for u in units if u.start == 0).kind == "header"
+    assert not any(set(u.text) <= set("-– ") for u in units)  # a rule line says nothing
+    assert any(u.kind == "sentence" and u.text == "Sở Y tế chủ trì kiểm tra." for u in units)
