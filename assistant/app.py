@@ -536,7 +536,9 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, llm: str |
     """Serve until Ctrl-C, which closes the server and reaches the caller as KeyboardInterrupt
     (Gradio's own messages are English: they are kept quiet and said here in Vietnamese)."""
     assistant = Assistant(index_dir, llm=llm)
-    assistant.searcher.snapshot()  # fail early with a clear message when there is no index
+    # fail early with a clear message when there is no index; the index itself loads after
+    # the page is up, with the model (build_app's warm-up), so a large index does not delay it
+    assistant.searcher.check()
     app = build_app(assistant)
     launch(app, host, port, auth, block=False, quiet=True)
     print(f"tracuu: ứng dụng chạy ở http://{host}:{port} (đang tải mô hình; Ctrl-C để dừng)", file=sys.stderr,

@@ -458,7 +458,7 @@ def ann_recall(index: Path, cache: Path, n_queries: int = 300) -> dict:
 
 
 def start_costs(index: Path) -> dict:
-    return {**serve_start(index), **cold_ask(index)}
+    return {**serve_start(index), **cold_ask(index), "run": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def query_file(cache: Path) -> Path:
@@ -493,6 +493,7 @@ def run(sizes: list[int], cache: Path, out: Path, old_max: int = 100_000, real: 
     indexes = {}
     if real:
         indexes["real"], results["real_chunks"] = real_index(cache, real)
+        results["real_n"] = real
     for n in sizes:
         indexes[str(n)] = build_synthetic(cache / "scale" / f"idx-{n}", n, source)
     for key, index in indexes.items():
@@ -609,6 +610,9 @@ def write_report(r: dict, out: Path) -> list[Path]:
               "models a question needs (the e5 query engine embedding it; that plus the word segmenter cutting it).",
               "", "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
               "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads |", "|" + "---|" * 9]
+    stamps = {row["start"].get("run", row.get("run")) for row in r["sizes"].values() if row.get("start")}
+    if stamps - {row.get("run") for row in r["sizes"].values()}:  # re-measured by `python -m eval.scale start`
+        lines += [f"Measured {', '.join(sorted(map(str, stamps)))}, after the rows above.", ""]
     for n, row in r["sizes"].items():
         st = row.get("start")
         if st:
@@ -656,8 +660,21 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("mode", choices=("new", "old"))
     w = sub.add_parser("write-empty")
     w.add_argument("qfile", type=Path)
+    st = sub.add_parser("start", help="measure serve start and cold ask again into an existing scale.json")
+    st.add_argument("report", type=Path, help="the scale.json to update (its report is written beside it)")
+    st.add_argument("--cache", type=Path, default=None)
     a = p.parse_args(argv)
-    if a.cmd == "measure":
+    if a.cmd == "start":
+        from eval.benchdata import cache_dir
+
+        r = json.loads(a.report.read_text(encoding="utf-8"))
+        cache = cache_dir(a.cache)
+        for key, row in r["sizes"].items():
+            index = cache / "scale" / (f"real-{r.get('real_n', 10_000)}" if key == "real" else f"idx-{key}")
+            row["start"] = start_costs(index)
+            print(key, json.dumps(row["start"]), flush=True)
+        write_report(r, a.report.parent)
+    elif a.cmd == "measure":
         print(json.dumps(measure(a.index, a.qfile, a.mode)))
     else:
         print(json.dumps(write_empty(a.qfile)))

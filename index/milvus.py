@@ -186,11 +186,18 @@ class MilvusSearcher(Searcher):
         self.spec = spec
         self.store = MilvusStore(spec)
 
-    def snapshot(self) -> MilvusSnapshot:
+    def _live(self) -> int:
         g = self.store.current()
         if g == 0:
             raise EmptyIndexError(f"chưa có chỉ mục ở {self.spec.uri}: chạy 'tracuu ingest ĐƯỜNG_DẪN --store "
                                   f"{self.spec.uri}' trước")
+        return g
+
+    def check(self) -> None:
+        self._live()  # the server is reached and holds a committed generation
+
+    def snapshot(self) -> MilvusSnapshot:
+        g = self._live()
         with self._lock:
             if self._snap is None or self._snap.generation != gen_name(g):
                 self._snap = load_snapshot(self.store, g)

@@ -121,9 +121,7 @@ class Searcher:
         the others go on with the one loaded before (swapped in when ready); loading reads
         only the segments not loaded yet."""
         for attempt in range(3):
-            gen = current_generation(self.index_dir)
-            if gen is None:
-                raise EmptyIndexError(f"chưa có chỉ mục ở {self.index_dir}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
+            gen = self._live()
             snap = self._snap
             if snap is not None and snap.generation == gen.name:
                 return snap
@@ -148,6 +146,19 @@ class Searcher:
             finally:
                 self._loading.release()
         raise AssertionError("unreachable")
+
+    def _live(self) -> Path:
+        gen = current_generation(self.index_dir)
+        if gen is None:
+            raise EmptyIndexError(f"chưa có chỉ mục ở {self.index_dir}: chạy 'tracuu ingest ĐƯỜNG_DẪN' trước")
+        return gen
+
+    def check(self) -> None:
+        """Raise what the first question would (no index here, or one an older tracuu wrote)
+        without loading the index: a server starts, then loads it in the background."""
+        gen = self._live()
+        if read_manifest(gen) is None:
+            self._load(gen)  # says which schema it has and what to run
 
     def warm_up(self) -> None:
         """Load the live generation, the embedding model and the word segmenter now, before a

@@ -222,6 +222,13 @@ def test_killed_milvus_writer_leaves_the_last_good_state(tmp_path, vectors):
     assert fresh.search(FLAGSHIP, k=3)[0].chunk.doc == TAY_NINH
 
 
+def test_an_empty_milvus_store_says_so_before_serving(tmp_path):
+    from index.search import EmptyIndexError
+
+    with pytest.raises(EmptyIndexError, match="tracuu ingest"):
+        open_searcher(str(tmp_path / "empty.db")).check()
+
+
 def test_a_busy_milvus_lite_file_is_a_clear_error(tmp_path):
     import subprocess
     import sys
@@ -264,3 +271,5 @@ def test_an_unreachable_milvus_server_is_a_clear_error():
         port = s.getsockname()[1]  # nothing listens here once the socket closes
     with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}"):
         open_searcher(f"http://127.0.0.1:{port}").snapshot()
+    with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}"):
+        open_searcher(f"http://127.0.0.1:{port}").check()  # what `tracuu serve` asks first

@@ -161,6 +161,8 @@ def test_index_from_before_segments_with_unchanged_files_is_migrated_by_ingest(i
     con.close()
     with pytest.raises(OutdatedIndexError):
         Searcher(index_copy, embedder).documents()
+    with pytest.raises(OutdatedIndexError):
+        Searcher(index_copy, embedder).check()  # what `tracuu serve` asks before it starts
     report = Indexer(index_copy, embedder).ingest([SAMPLE])
     assert report.count("unchanged") == 5 and not report.errors and report.generation
     assert read_manifest(current_generation(index_copy)) is not None

@@ -138,6 +138,16 @@ def test_filters_act_inside_both_channels(sample_index, embedder):
     assert all(scores[i] == pytest.approx(all_scores[i]) for i in top)
 
 
+def test_check_says_what_a_question_would_without_loading(sample_index, embedder, tmp_path):
+    from index.search import EmptyIndexError
+
+    s = Searcher(sample_index, embedder)
+    s.check()
+    assert s._snap is None  # nothing loaded: `tracuu serve` starts, the index loads after
+    with pytest.raises(EmptyIndexError, match="chưa có chỉ mục"):
+        Searcher(tmp_path / "none", embedder).check()
+
+
 def test_a_filter_whose_documents_lack_every_query_word(sample_index, embedder):
     """The allowed documents hold none of the query's words: BM25 has nothing, the dense
     channel still answers inside the filter (this raised IndexError before)."""
