@@ -549,6 +549,14 @@ def write_empty(qfile: Path) -> dict:
     return {"add_s": statistics.median(adds)}
 
 
+def _restamped(r: dict) -> str:
+    """A note when the start table was measured again (`python -m eval.scale start`)."""
+    stamps = sorted({str(row["start"].get("run")) for row in r["sizes"].values() if row.get("start")} - {"None"})
+    if not stamps or set(stamps) <= {row.get("run") for row in r["sizes"].values()}:
+        return ""
+    return f" Measured {stamps[0]}–{stamps[-1][-5:]} (`python -m eval.scale start`), after the rows above."
+
+
 def _num(x, fmt: str) -> str:
     return "—" if x is None else format(x, fmt)
 
@@ -607,12 +615,9 @@ def write_report(r: dict, out: Path) -> list[Path]:
               "the sample index; *bare Gradio*: a Gradio app of one Markdown block (the framework's own import and "
               "start, the floor any Gradio app pays). The embedding model loads after the page is served, in the "
               "background. Cold ask: imports, index, models, one answer; against new processes that only load the "
-              "models a question needs (the e5 query engine embedding it; that plus the word segmenter cutting it).",
-              "", "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
+              "models a question needs (the e5 query engine embedding it; that plus the word segmenter cutting it)."
+              + _restamped(r), "", "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
               "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads |", "|" + "---|" * 9]
-    stamps = {row["start"].get("run", row.get("run")) for row in r["sizes"].values() if row.get("start")}
-    if stamps - {row.get("run") for row in r["sizes"].values()}:  # re-measured by `python -m eval.scale start`
-        lines += [f"Measured {', '.join(sorted(map(str, stamps)))}, after the rows above.", ""]
     for n, row in r["sizes"].items():
         st = row.get("start")
         if st:
