@@ -201,15 +201,14 @@ _AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS
 _TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d|[Nn]ăm\s+\d{4}|[Qq]uý\s")
 
 
-def asked_missing(q: Question, unit: Unit, own: set[str], has_num: bool) -> float:
+def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> float:
     """Probability mass of what the question asks for — an agency, a time, a number of the
     asked measure ("bao nhiêu tỷ đồng") — that the unit does not state."""
     p = q.intents
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
     time = "deadline" in unit.roles or bool(_TIME.search(unit.text))
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
-    number = has_num and (not q.measure or bool(re.search(rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b",
-                                                          strip(unit.text).lower())))
+    number = has_num and (not q.measure or bool(re.search(rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b", stripped)))
     return ((p.get("lead", 0.0) + p.get("partner", 0.0) + p.get("duties", 0.0)) * (not agency)
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
@@ -311,7 +310,7 @@ class Featurizer:
                   probs.get("quantity", 0.0) * has_num,
                   probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
             x += [float(u.kind == k) for k in KINDS]
-            x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, own, has_num), eng]
+            x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, stripped, has_num), eng]
             about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
             out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out

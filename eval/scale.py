@@ -162,8 +162,8 @@ class RealChunkVectors:
         self.cache.get(chunk_texts, inner.embed_passages, batch=64, progress=True)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self.cache.vecs.get(self.cache.key(t), None) if self.cache.key(t) in self.cache.vecs
-                         else QueryVectors._rand(t) for t in texts]).astype(np.float32)
+        found = [self.cache.vecs.get(self.cache.key(t)) for t in texts]
+        return np.stack([QueryVectors._rand(t) if v is None else v for t, v in zip(texts, found)]).astype(np.float32)
 
     def __getattr__(self, name):  # embed_queries, runtime, … of the real model
         return getattr(self.inner, name)

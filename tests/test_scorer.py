@@ -95,11 +95,11 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     def unit(text, roles=()):
         return Unit("d.txt", 0, "sentence", 0, len(text), text, "", roles, 0)
 
-    from assistant.terms import terms_of
+    from ingest.normalize import strip
 
     def miss(question, text, roles=()):
         u = unit(text, roles)
-        return asked_missing(understand(question), u, terms_of(text), any(c.isdigit() for c in text))
+        return asked_missing(understand(question), u, strip(text).lower(), any(c.isdigit() for c in text))
 
     money = "Tổng kinh phí là bao nhiêu tỷ đồng?"
     assert understand(money).measure == "ty"
