@@ -31,7 +31,7 @@ from ingest.types import Unit
 
 WEIGHTS = Path(__file__).parent / "data" / "scorer.json"
 MAX_HITS = 6  # chunks whose units are candidates
-KINDS = ("sentence", "item", "row", "field", "heading", "header", "mention")
+KINDS = ("sentence", "item", "row", "field", "heading", "header", "mention", "recipient")
 # (intent, what the unit must state) pairs whose product is a feature
 _ROLE_PAIRS = (("lead", "lead"), ("partner", "partner"), ("deadline", "deadline"), ("duties", "lead"),
                ("header", "header"), ("cited_document", "mention"))

@@ -4,14 +4,14 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from assistant.answer import choose, compose
 from assistant.scorer import Candidate, Featurizer, Weights, candidate_units, load_weights
 from assistant.types import Answer
-from assistant.understand import Question, understand
+from assistant.understand import Question, split_by_names, understand
 from index import glossary, lexical
 from index.filters import SearchFilter
 from index.rescore import Signals
@@ -20,6 +20,7 @@ from ingest.types import Section
 
 REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} văn bản đã nạp. "
            "Các đoạn gần nhất được liệt kê bên dưới để anh/chị tự kiểm tra.")
+PART_MISSING = "Về {name}: không tìm thấy nội dung trả lời trong các văn bản đã nạp."
 
 
 class _QueryMemo:
@@ -100,21 +101,44 @@ class Assistant:
         return best
 
     def candidates(self, question: str, k: int = 10, docs: list[str] | None = None, snap=None,
-                   filters: SearchFilter | None = None) -> tuple[Question, list, list[Candidate]]:
+                   filters: SearchFilter | None = None, doc_ok: Callable[[str], bool] | None = None
+                   ) -> tuple[Question, list, list[Candidate]]:
         """The question understood, its hits and the candidate units with their features, all
         from one index generation (``snap``, default the live one); ``filters`` (documents,
-        issuer, type, year) are applied inside the search."""
+        issuer, type, year) are applied inside the search; ``doc_ok``: only the hits of the
+        documents it accepts (of a deeper search)."""
         snap = snap or self.searcher.snapshot()
         q = understand(question)
         # an English question also searches with the Vietnamese terms of its words
         query = glossary.expand(question) if q.english else question
-        hits = self.searcher.search(query, k=k, docs=docs, filters=filters, snapshot=snap)
+        hits = self.searcher.search(query, k=k * (3 if doc_ok else 1), docs=docs, filters=filters, snapshot=snap)
+        if doc_ok:
+            hits = [h for h in hits if doc_ok(h.chunk.doc)][:k]
         if not hits:
             return q, hits, []
         qvec = self.embedder.embed_queries([snap.restorer.restore(query)])[0]
         featurizer, _ = self._featurizer(snap)
         cands = featurizer.candidates(q, lexical.query_tokens(query), hits, qvec, candidate_units(snap, hits))
         return q, hits, cands
+
+    def _parts(self, q: Question, cands: list[Candidate], snap, k: int, docs, filters
+               ) -> list[tuple[str, list[Candidate]]] | None:
+        """A question about several documents, each named by its place or body ("… of Cẩm Khê
+        and … of Nghệ An"), is one question per name (understand.split_by_names), answered
+        from the documents that name it: (the name as typed, that part's candidates). None when
+        no such split applies: fewer than two names, a candidate document names them all, or
+        the index has a name nowhere (the scorer's missing-word features judge that)."""
+        if len(q.names) < 2:
+            return None
+        featurizer, _ = self._featurizer(snap)
+        if any(all(featurizer.names_in(d, n) for n in q.names) for d in {c.unit.doc for c in cands}):
+            return None
+        idf = snap.bm25.idf
+        if not all(idf("s:" + n.replace(" ", "_")) > 0 or all(idf("y:" + s) > 0 for s in n.split())
+                   for n in q.names):
+            return None
+        return [(typed, self.candidates(part, k, docs, snap, filters, lambda d, n=n: featurizer.names_in(d, n))[2])
+                for n, (typed, part) in zip(q.names, split_by_names(q.text, q.names))]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None,
             filters: SearchFilter | None = None) -> Answer:
@@ -148,8 +172,16 @@ class Assistant:
             except LLMUnavailable as exc:
                 answerer = f"extractive (fallback: model unreachable: {exc})"
         if not citations and not refused_by_model:
-            chosen, _ = choose(cands, self.weights or load_weights())
+            weights = self.weights or load_weights()
+            parts = self._parts(q, cands, snap, k, docs, filters)
+            if parts is None:
+                chosen, _ = choose(cands, weights)
+            else:  # each part answered on its own; a part with no answer is said to have none
+                picks = [(typed, choose(p, weights)[0]) for typed, p in parts]
+                chosen = list({(c.unit.doc, c.unit.start): c for _, p in picks for c in p}.values())
             text, citations = compose(chosen, lambda doc, pos: self.section_at(doc, pos, snap)) if chosen else ("", [])
+            if chosen and parts:
+                text += "".join(f"\n{PART_MISSING.format(name=typed)}" for typed, p in picks if not p)
             if self.generator is None:
                 for line in text.splitlines(keepends=True):
                     yield line

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.agencies import canonical
-from ingest.normalize import UPPER, has_diacritics, strip
+from ingest.normalize import UPPER, has_diacritics, strip, strip_map
 from index.lexical import STOP_SYLLABLES
 
 # intent -> cue patterns on the stripped, lower-cased question (Vietnamese and English)
@@ -92,3 +92,62 @@ def understand(question: str) -> Question:
     return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), intents,
                     measure.group(1) if measure and not english and measure.group(1) not in STOP_SYLLABLES else "",
                     " ".join(re.findall(r"\w+", subject.group(1))[:6]) if subject else "")
+
+
+# what joins the parts of a question about two documents: "… của A và …", "… A so với …", "… A, and …"
+_JOIN = re.compile(r"\s*(?:,\s*)?\b(?:va|voi|so voi|lan|con|and|or|versus|vs)\b\s*|\s*[,;]\s*")
+
+
+def split_by_names(question: str, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(the name as typed, its part) per name of a question about several documents, each
+    named by its place or body: "Vai trò của UBND xã trong kế hoạch của Cẩm Khê so với trong
+    chỉ thị của Nghệ An?" -> "… UBND xã trong kế hoạch của Cẩm Khê", "… UBND xã trong chỉ thị
+    của Nghệ An?". A part runs from the word it starts with (the word after the join, found
+    last before the first name: "trong … Cẩm Khê" | "trong … Nghệ An") to the next join; what
+    precedes the first part is shared. Without that parallel form: the question without the
+    other names."""
+    bare, where = strip_map(question)
+    low = bare.lower()
+    found = [re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low) for n in names]
+    typed = [question[where[m.start()]:where[m.end() - 1] + 1] if m else n for n, m in zip(names, found)]
+    parts = _parallel(question, low, where, [m.span() for m in found]) if all(found) else None
+    if parts is None:
+        parts = [without_names(question, [o for o in names if o != n]) for n in names]
+    return list(zip(typed, parts))
+
+
+def _parallel(question: str, low: str, where: list[int], at: list[tuple[int, int]]) -> list[str] | None:
+    order = sorted(range(len(at)), key=lambda i: at[i])
+    spans = [at[i] for i in order]
+    starts, ends = [], []
+    for (_, prev_end), (start, _) in zip(spans, spans[1:]):  # a later part starts after the last join before its name
+        join = None
+        for join in _JOIN.finditer(low, prev_end, start):
+            pass
+        if join is None:
+            return None
+        ends.append(join.start())
+        starts.append(join.end())
+    first = re.match(r"\w+", low[starts[0]:])
+    lead = [m.start() for m in re.finditer(rf"(?<!\w){first.group(0)}(?!\w)", low[:spans[0][0]])] if first else []
+    if not lead:
+        return None
+    starts.insert(0, lead[-1])
+    ends.append(len(low))
+    head = question[:where[starts[0]]]
+    parts = [(head + question[where[a]:where[b - 1] + 1]).strip(" ,;") for a, b in zip(starts, ends)]
+    return [parts[order.index(i)] for i in range(len(at))]
+
+
+def without_names(question: str, names: list[str]) -> str:
+    """The question with every occurrence of these stripped names cut out, as typed."""
+    bare, where = strip_map(question)
+    low = bare.lower()
+    cuts = sorted((where[m.start()], where[m.end() - 1] + 1) for n in names
+                  for m in re.finditer(rf"(?<!\w){re.escape(n)}(?!\w)", low))
+    out, at = [], 0
+    for a, b in cuts:
+        if a >= at:
+            out.append(question[at:a])
+            at = b
+    return re.sub(r"\s{2,}", " ", "".join(out) + question[at:]).strip()

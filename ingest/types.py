@@ -136,7 +136,7 @@ class Unit:
 
     doc: str
     ord: int
-    kind: str  # "sentence" | "item" | "row" | "field" | "heading" | "header" | "mention"
+    kind: str  # "sentence" | "item" | "row" | "field" | "heading" | "header" | "mention" | "recipient"
     start: int
     end: int
     text: str

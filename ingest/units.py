@@ -3,7 +3,9 @@
 A unit is what a citation quotes whole: a sentence, a list item (read with its lead-in), a
 table row (read with its column names; the task and every cell together), a labelled field
 line ("Cơ quan chủ trì: …", read with its task heading), a header field (issuer, date,
-number, signer) or a mention of another document. ``context`` says what the unit is read
+number, signer), a mention of another document, or an entry of the distribution list (Nơi
+nhận). Header and signature labels ("CHỦ TỊCH", "(Đã ký)") and headings in capitals ("III.
+TỔ CHỨC THỰC HIỆN") are no units: they state nothing a citation could quote. ``context`` says what the unit is read
 with (embedded and matched, never quoted); ``roles`` what it states: "lead", "partner",
 "deadline" (from the column names, the field label, or an obligation row's spans),
 "header" or "mention".
@@ -15,7 +17,7 @@ from dataclasses import replace
 
 from ingest.chunker import sentence_spans
 from ingest.normalize import strip
-from ingest.structure import Line, clean, lines as parse_lines
+from ingest.structure import RECIPIENTS, Line, clean, lines as parse_lines
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
 
 MAX_UNIT = 600  # characters: a longer item or row is cut into its sentences
@@ -46,6 +48,14 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and (text[end - 1].isspace() or text[end - 1] in "*_"):
         end -= 1
     return start, end
+
+
+def _is_label(line: str) -> bool:
+    """A header or signature line: a short line in capitals ("ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
+    "T/M BAN THƯỜNG VỤ"), a parenthesised note ("(Đã ký)"), the "Nơi nhận:" line."""
+    c = clean(line).strip(" *_#")
+    return (len(c) <= 60 and not any(ch.islower() for ch in c)) or bool(re.fullmatch(r"\([^()]*\)", c)) \
+        or bool(re.fullmatch(r"n[oơ]i nh[aậ]n\s*:?", c, re.IGNORECASE))
 
 
 def _is_rule(line: str) -> bool:
@@ -120,12 +130,17 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
             continue
         m = _LABEL.match(ln.text)
         if ln.kind in ("roman", "num", "letter"):
-            b.add_split("heading", ln.start, ln.end, " > ".join(sec.breadcrumb[:-1]) if sec else "")
+            if not _is_label(re.sub(r"^\W*\w{1,5}[.)]\s*", "", clean(ln.text))):  # "III. TỔ CHỨC THỰC HIỆN": a title only
+                b.add_split("heading", ln.start, ln.end, " > ".join(sec.breadcrumb[:-1]) if sec else "")
             lead_in = ""
         elif m and _roles(m.group("label")):
             b.add_split("field", ln.start, ln.end, heading, _roles(m.group("label")))
         elif ln.kind == "bullet":
-            b.add_split("item", ln.start, ln.end, lead_in or heading)
+            # the distribution list: whom the document is sent to, not what it asks
+            kind = "recipient" if sec and sec.path == RECIPIENTS else "item"
+            b.add_split(kind, ln.start, ln.end, lead_in or heading)
+        elif _is_label(ln.text):
+            pass  # a header or signature label says nothing a citation could quote; header fields get units below
         else:
             for a, e in sentence_spans(text, ln.start, ln.end):
                 b.add_split("sentence", a, e, heading)

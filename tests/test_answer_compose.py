@@ -32,11 +32,30 @@ def _answer(own, question):
 
 
 def test_two_plans_compared_cite_a_unit_of_each(own):
+    """One question per plan named (Sơn Trà, Lâm Giang), each answered from its own plan: the
+    unit of each plan that names its focal agency."""
     ans = _answer(own, "Cơ quan đầu mối tổng hợp báo cáo trong kế hoạch nước sạch Sơn Trà và trong chỉ thị "
                        "chữa cháy rừng Lâm Giang là cơ quan nào?")
     assert not ans.refused
     assert {FIRE, WATER} <= {c.doc for c in ans.citations}, ans.text
+    water = " ".join(c.quote for c in ans.citations if c.doc == WATER)
+    fire = " ".join(c.quote for c in ans.citations if c.doc == FIRE)
+    assert "Sở Nông nghiệp và Môi trường là cơ quan đầu mối" in water, ans.text
+    assert "Sở Nông nghiệp và Môi trường theo dõi" in fire and "tổng hợp báo cáo" in fire, ans.text
 
+
+
+def test_a_part_the_plans_do_not_answer_is_said_to_have_no_answer(own):
+    """Lâm Giang's directive has no wind-power task: its part gets no citation, and the answer
+    says so beside the Sơn Trà plan's row."""
+    from assistant.service import PART_MISSING
+
+    ans = _answer(own, "Cơ quan nào chủ trì kiểm tra chất lượng nước ở Sơn Trà và chủ trì phát triển điện gió "
+                       "ở Lâm Giang?")
+    assert not ans.refused
+    assert [c.doc for c in ans.citations] == [WATER], ans.text
+    assert "Trung tâm Kiểm soát bệnh tật tỉnh" in ans.citations[0].quote
+    assert PART_MISSING.format(name="Lâm Giang") in ans.text
 
 def test_an_agencys_duties_are_listed_each_cited(own):
     ans = _answer(own, "UBND các huyện, thành phố phải làm những gì theo chỉ thị phòng cháy rừng?")

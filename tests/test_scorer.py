@@ -139,3 +139,23 @@ def test_near_miss_questions_name_what_the_document_lacks(tmp_path, embedder):
         asked = it.question.split(" có nhiệm vụ gì")[0] if " có nhiệm vụ gì" in it.question else \
             it.question.rsplit(" ở ", 1)[1].rstrip("?")
         assert strip(asked).lower() not in text, it.question
+
+
+def test_a_question_about_two_named_documents_splits_into_one_question_per_name():
+    from assistant.understand import split_by_names, understand
+
+    q = understand("Vai trò của UBND cấp xã trong kế hoạch nông thôn mới của Hòa Phong so với trong chỉ thị "
+                   "năm học của Lâm Giang?")
+    assert q.names == ("hoa phong", "lam giang")
+    assert split_by_names(q.text, q.names) == [
+        ("Hòa Phong", "Vai trò của UBND cấp xã trong kế hoạch nông thôn mới của Hòa Phong"),
+        ("Lâm Giang", "Vai trò của UBND cấp xã trong chỉ thị năm học của Lâm Giang?")]
+    # typed without marks, joined by "va": the same parts, the names as typed
+    q = understand("han bao cao quy o Hoa Phong va bao cao hoc ky I o Lam Giang")
+    assert split_by_names(q.text, q.names) == [("Hoa Phong", "han bao cao quy o Hoa Phong"),
+                                               ("Lam Giang", "han bao cao hoc ky I o Lam Giang")]
+    # no parallel form (nothing joins the names): each part is the question without the other name
+    q = understand("Sở Y tế Lâm Giang gửi báo cáo cho Hòa Phong khi nào?")
+    parts = dict(split_by_names(q.text, q.names))
+    assert "Hòa Phong" not in parts["Lâm Giang"] and "Lâm Giang" in parts["Lâm Giang"]
+    assert "Lâm Giang" not in parts["Hòa Phong"] and "Hòa Phong" in parts["Hòa Phong"]

@@ -86,3 +86,19 @@ def test_a_header_field_and_its_line_are_one_unit_and_rules_are_none():
     assert next(u for u in units if u.start == 0).kind == "header"
     assert not any(set(u.text) <= set("-– ") for u in units)  # a rule line says nothing
     assert any(u.kind == "sentence" and u.text == "Sở Y tế chủ trì kiểm tra." for u in units)
+
+
+def test_labels_and_headings_in_capitals_are_no_units_and_the_distribution_list_is_its_own_kind(txt, md):
+    """"CHỦ TỊCH", "(Đã ký)", "III. TỔ CHỨC THỰC HIỆN" state nothing a citation could quote;
+    the signer stays a header unit; entries of "Nơi nhận" are recipients, not the plan's items."""
+    for doc in (txt, md):
+        for u in doc.units:
+            words = u.text.split(maxsplit=1)
+            title = words[1] if u.kind == "heading" and len(words) > 1 else u.text
+            assert any(ch.islower() for ch in title) or u.kind == "header", (u.kind, u.text)
+    assert not any(u.text in ("CHỦ TỊCH", "GIÁM ĐỐC", "Nơi nhận:") for doc in (txt, md) for u in doc.units)
+    assert not any(u.text.startswith("III. TỔ CHỨC") for u in md.units)
+    assert _one(md, "header", "Lê Thị Hạnh").context == "Người ký"
+    recipients = [u for u in txt.units if u.kind == "recipient"]
+    assert recipients and all(txt.text.index("Nơi nhận") < u.start for u in recipients)
+    assert not any(u.kind == "item" and txt.text.index("Nơi nhận") < u.start for u in txt.units)
