@@ -191,7 +191,7 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
 
 
 _SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.py", "assistant/service.py",
-            "ingest/units.py")
+            "ingest/units.py", "index/search.py", "index/fusion.py", "index/rescore.py", "index/glossary.py")
 
 
 def _rows_cached(key_parts: list[str], make) -> list[QRow]:

@@ -16,6 +16,8 @@ from ingest.normalize import has_diacritics, strip
 
 _SYLL = re.compile(r"\w+", re.UNICODE)
 
+MIN_KNOWN = 0.6  # below this share of corpus syllables a query is another language (English)
+
 
 # plans rarely ask questions: seed the question words users type, so "bao nhieu" is not
 # read as "báo nhiều"
@@ -55,7 +57,7 @@ class Restorer:
         words = [strip(w).lower() for w in _SYLL.findall(query) if not w.isdigit()]
         return sum(1 for w in words if w in self.forms) / len(words) if words else 0.0
 
-    def restore(self, query: str, min_known: float = 0.6) -> str:
+    def restore(self, query: str, min_known: float = MIN_KNOWN) -> str:
         if has_diacritics(query):
             return query
         tokens = list(_SYLL.finditer(query))
@@ -154,7 +156,7 @@ class StoredRestorer:
     def known_fraction(self, query: str) -> float:
         return self._memo(query).known_fraction(query)
 
-    def restore(self, query: str, min_known: float = 0.6) -> str:
+    def restore(self, query: str, min_known: float = MIN_KNOWN) -> str:
         if has_diacritics(query):
             return query
         return self._memo(query).restore(query, min_known)

@@ -25,7 +25,7 @@ from index.filters import DocMeta, SearchFilter
 from index.rows import filter_citations, filter_obligations
 from index.store import SCHEMA_VERSION, OutdatedIndexError, connect, current_generation, read_manifest, \
     schema_version
-from index.restore import Restorer
+from index.restore import MIN_KNOWN, Restorer
 from index.segment import Segment
 from index.snapshot import StoredSnapshot
 from index.types import Hit
@@ -33,6 +33,10 @@ from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section
 
 RRF_K = fusion_mod.RRF_K
 CANDIDATES = 50  # per channel, before fusion
+# an English question's BM25 matches are its few Vietnamese words (place names, glossary terms):
+# its lexical channel is trusted this much (eval/reports/english.md: chosen by MRR@10 on the
+# English questions of the training sets, cross-fitted by document)
+FOREIGN_LEX_WEIGHT = 0.15
 KEEP_RECENT = 3  # generations a Searcher keeps loaded for answers still being shown
 
 
@@ -221,7 +225,8 @@ class Searcher:
 
         # BM25 only speaks the corpus's language: an English question shares few words with
         # it, and its few matches ("Tay Ninh") should not outvote the multilingual dense model
-        lex_weight = max(0.5, snap.restorer.known_fraction(query))
+        known = snap.restorer.known_fraction(query)
+        lex_weight = FOREIGN_LEX_WEIGHT if known < MIN_KNOWN else max(0.5, known)
         if fusion == "rrf":
             fused = fusion_mod.rrf(rd, rl, lex_weight)
         else:

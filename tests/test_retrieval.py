@@ -109,3 +109,28 @@ def test_alqac_slice_smoke(embedder):
     assert runs["hybrid weighted"]["R@10"] >= 0.90
     assert runs["hybrid weighted"]["MRR@10"] >= 0.85
     assert runs["hybrid + 2nd stage"]["MRR@10"] >= 0.85
+
+
+def test_an_english_question_leans_on_the_dense_channel(tmp_path, embedder, monkeypatch):
+    """Its few Vietnamese words (the place name) should not outvote the multilingual dense model:
+    BM25 gets index.search.FOREIGN_LEX_WEIGHT (fitted by eval.english), not a Vietnamese query's trust."""
+    from pathlib import Path
+
+    from index import glossary
+    from index import search as search_mod
+    from index.indexer import Indexer
+    from index.restore import MIN_KNOWN
+
+    own = Path(__file__).resolve().parent.parent / "eval" / "data" / "own"
+    Indexer(tmp_path, embedder).ingest([own / "kh_nuoc_sach.md", own / "kh_chuyendoi_xanh.txt"])
+    s = Searcher(tmp_path, embedder, rescore=True)
+    q = "By when must the rainwater tanks for Nam Sơn be installed?"
+    assert s.snapshot().restorer.known_fraction(q) < MIN_KNOWN
+
+    def first():
+        top = s.search(glossary.expand(q), k=3)[0].chunk
+        return top.doc == "kh_nuoc_sach.md" and "Lắp đặt bồn chứa nước mưa" in top.text
+
+    assert first()
+    monkeypatch.setattr(search_mod, "FOREIGN_LEX_WEIGHT", 0.5)  # trusted as a Vietnamese question's BM25
+    assert not first()
