@@ -135,8 +135,18 @@ def _parallel(question: str, low: str, where: list[int], at: list[tuple[int, int
     starts.insert(0, lead[-1])
     ends.append(len(low))
     head = question[:where[starts[0]]]
+    # what follows the last name is asked of every part that asks nothing itself ("A và B lần
+    # lượt do cơ quan nào ban hành?")
+    tail = question[where[spans[-1][1] - 1] + 1:]
     parts = [(head + question[where[a]:where[b - 1] + 1]).strip(" ,;") for a, b in zip(starts, ends)]
+    parts = [p if i == len(parts) - 1 or _asks(p) else p + tail for i, p in enumerate(parts)]
     return [parts[order.index(i)] for i in range(len(at))]
+
+
+def _asks(text: str) -> bool:
+    s = strip(text).lower()
+    return bool(re.search(r"\b(nao|gi|ai|sao|bao nhieu|what|which|who|when|how)\b", s)) or \
+        any(re.search(p, s) for cues in INTENT_CUES.values() for p in cues)
 
 
 def without_names(question: str, names: list[str]) -> str:

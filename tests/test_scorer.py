@@ -148,12 +148,17 @@ def test_a_question_about_two_named_documents_splits_into_one_question_per_name(
                    "năm học của Lâm Giang?")
     assert q.names == ("hoa phong", "lam giang")
     assert split_by_names(q.text, q.names) == [
-        ("Hòa Phong", "Vai trò của UBND cấp xã trong kế hoạch nông thôn mới của Hòa Phong"),
+        ("Hòa Phong", "Vai trò của UBND cấp xã trong kế hoạch nông thôn mới của Hòa Phong?"),
         ("Lâm Giang", "Vai trò của UBND cấp xã trong chỉ thị năm học của Lâm Giang?")]
     # typed without marks, joined by "va": the same parts, the names as typed
     q = understand("han bao cao quy o Hoa Phong va bao cao hoc ky I o Lam Giang")
     assert split_by_names(q.text, q.names) == [("Hoa Phong", "han bao cao quy o Hoa Phong"),
                                                ("Lam Giang", "han bao cao hoc ky I o Lam Giang")]
+    # what follows the last name is asked of each part that asks nothing itself
+    q = understand("Kế hoạch của Hòa Phong và kế hoạch của Lâm Giang lần lượt do cơ quan nào ban hành?")
+    assert split_by_names(q.text, q.names) == [
+        ("Hòa Phong", "Kế hoạch của Hòa Phong lần lượt do cơ quan nào ban hành?"),
+        ("Lâm Giang", "kế hoạch của Lâm Giang lần lượt do cơ quan nào ban hành?")]
     # no parallel form (nothing joins the names): each part is the question without the other name
     q = understand("Sở Y tế Lâm Giang gửi báo cáo cho Hòa Phong khi nào?")
     parts = dict(split_by_names(q.text, q.names))
