@@ -201,6 +201,10 @@ _AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS
 _TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d|[Nn]ăm\s+\d{4}|[Qq]uý\s")
 
 
+# measures written as a symbol: "bao nhiêu phần trăm" is answered by "80%"
+_MEASURE = {"phan": r"\d[\d.,]*\s*(?:%|phan tram\b)"}
+
+
 def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> float:
     """Probability mass of what the question asks for — an agency, a time, a number of the
     asked measure ("bao nhiêu tỷ đồng") — that the unit does not state."""
@@ -208,7 +212,8 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
     time = "deadline" in unit.roles or bool(_TIME.search(unit.text))
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
-    number = has_num and (not q.measure or bool(re.search(rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b", stripped)))
+    number = has_num and (not q.measure or bool(re.search(_MEASURE.get(q.measure, rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b"),
+                                                          stripped)))
     return ((p.get("lead", 0.0) + p.get("partner", 0.0) + p.get("duties", 0.0)) * (not agency)
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 

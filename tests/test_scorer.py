@@ -105,6 +105,9 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     assert understand(money).measure == "ty"
     assert miss(money, "Sở Tài chính bố trí 12 tỷ đồng từ ngân sách tỉnh.") == 0
     assert miss(money, "Tổ chức 12 lớp tập huấn cho cán bộ.") > 0.9  # a number, not of the asked measure
+    share = "Tỷ lệ hộ dùng nước sạch năm 2026 là bao nhiêu phần trăm?"  # a measure written as a symbol
+    assert miss(share, "Tỷ lệ hộ dùng nước sạch tăng từ 62% lên 70%.") == 0
+    assert miss(share, "Lắp đặt bồn chứa nước mưa cho 500 hộ nghèo.") > 0.9
     who = "Cơ quan nào chủ trì kiểm tra chất lượng nước?"
     assert miss(who, "Sở Y tế chủ trì kiểm tra chất lượng nước.") == 0
     assert miss(who, "Kiểm tra chất lượng nước tại các công trình.") > 0.5
