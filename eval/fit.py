@@ -245,9 +245,9 @@ def collect(sets: dict[str, tuple[Path, Path]] = SETS, indexes: dict[str, Path |
                              lambda: rows_for(a, near_misses(a), templated=True))
         for other, items in golds.items():  # other sets' questions: unanswerable here
             if other != n:
-                rows += _rows_cached(docs_key + ["cross", sets[other][0].read_text(encoding="utf-8")],
-                                     lambda: rows_for(a, [it for it in items if it.answerable],
-                                                      answerable=False, weight=CROSS_SET_WEIGHT))
+                rows += [replace(r, weight=CROSS_SET_WEIGHT) for r in  # the weight set here, not cached
+                         _rows_cached(docs_key + ["cross", sets[other][0].read_text(encoding="utf-8")],
+                                      lambda: rows_for(a, [it for it in items if it.answerable], answerable=False))]
         log(f"{n}: {len(rows)} questions, {sum(len(r.y) for r in rows)} candidate units")
         out[n] = rows
     return out
