@@ -115,12 +115,14 @@ class LoginThrottle:
             status: list[int] = []
 
             async def watch(message):
-                if message["type"] == "http.response.start":
+                if message["type"] == "http.response.start":  # recorded before the client can see the answer
                     status.append(message["status"])
+                    self.record(client, ok=message["status"] < 400)
                 await send(message)
 
             await self.app(scope, receive, watch)
-            self.record(client, ok=bool(status) and status[0] < 400)
+            if not status:  # no answer at all: a failure
+                self.record(client, ok=False)
 
 
 def throttled_app_kwargs() -> dict:
