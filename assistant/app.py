@@ -52,6 +52,9 @@ class _GradioStart(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name not in self.PATCHES:
             return None
+        self.seen = getattr(self, "seen", set()) | {name}
+        if self.seen == set(self.PATCHES) and self in sys.meta_path:  # both found: no more to do
+            sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or not hasattr(spec.loader, "exec_module"):
             return spec
