@@ -34,6 +34,11 @@ class Part:
     alive: np.ndarray | None  # chunk mask, None when no document died
 
 
+# what a Chunk is made of: not the lexical tokens (several times the text) nor the vector key
+CHUNK_COLUMNS = "doc, ord, section, breadcrumb, start, end, text, tokens"
+_COLUMNS = {"chunks": CHUNK_COLUMNS, "units": "*"}
+
+
 def _chunk(r: sqlite3.Row) -> Chunk:
     return Chunk(r["doc"], r["ord"], r["section"], tuple(json.loads(r["breadcrumb"])), r["start"], r["end"],
                  r["text"], r["tokens"])
@@ -54,7 +59,7 @@ class _Rows:
     def _fetch(self, i: int):
         part, local = self.snap.locate(i, self.units)
         table, make = ("units", _unit) if self.units else ("chunks", _chunk)
-        rows = part.segment.rows(f"SELECT * FROM {table} WHERE id = ?", (local,))
+        rows = part.segment.rows(f"SELECT {_COLUMNS[table]} FROM {table} WHERE id = ?", (local,))
         if not rows:
             raise IndexError(i)
         return make(rows[0])
@@ -68,7 +73,7 @@ class _Rows:
     def __iter__(self):  # live rows in order (whole index: for tools, not for a question)
         for p in self.snap.parts:
             table, make = ("units", _unit) if self.units else ("chunks", _chunk)
-            for r in p.segment.rows(f"SELECT * FROM {table} ORDER BY id"):
+            for r in p.segment.rows(f"SELECT {_COLUMNS[table]} FROM {table} ORDER BY id"):
                 if r["doc"] not in p.dead:
                     yield make(r)
 
@@ -251,7 +256,8 @@ class StoredSnapshot:
         part = self.part_of(doc)
         if part is None:
             return []
-        return [_chunk(r) for r in part.segment.rows("SELECT * FROM chunks WHERE doc = ? ORDER BY id", (doc,))]
+        return [_chunk(r) for r in part.segment.rows(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc = ? ORDER BY id",
+                                                     (doc,))]
 
     def documents(self) -> list[dict]:
         out = []
