@@ -658,6 +658,17 @@ def write_report(r: dict, out: Path) -> list[Path]:
                          f"{st.get('serve_over_bare', st['serve_s'] / st['gradio_bare_s']):.2f} | "
                          f"{st['cold_ask_s']:.2f} | {st['model_load_s']:.2f} | {st['models_load_s']:.2f} | "
                          f"{st.get('ask_over_models', st['cold_ask_s'] / st['models_load_s']):.2f} |")
+    before = {n: row["start_before"] for n, row in r["sizes"].items() if row.get("start_before")}
+    if before:  # the previous code measured in the same period (its start row kept by hand in scale.json)
+        b0 = next(iter(before.values()))
+        lines += ["", f"Before: {b0.get('code', 'the previous code')}, measured {b0.get('run')} just before the table "
+                  f"above (medians of {b0.get('runs', 3)}, its bytecode not compiled).", "",
+                  "| chunks | serve, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | e5 + segmenter load, s "
+                  "| cold ask ÷ model loads |", "|" + "---|" * 7]
+        for n, b in before.items():
+            lines.append(f"| {_label(n, r)} | {b['serve_s']:.2f} | {b['gradio_bare_s']:.2f} | "
+                         f"{b['serve_s'] / b['gradio_bare_s']:.2f} | {b['cold_ask_s']:.2f} | {b['models_load_s']:.2f} | "
+                         f"{b['cold_ask_s'] / b['models_load_s']:.2f} |")
     lines += ["", "## BM25: stored CSR postings against SQLite FTS5 over the same tokens", "",
               "| chunks | CSR p50, ms | FTS5 p50, ms | FTS5 build, s (timed when first built; the table is kept in the cache) | FTS5 size, MB |", "|---|---|---|---|---|"]
     for n, row in r["sizes"].items():
@@ -715,6 +726,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             index = cache / "scale" / (f"real-{r.get('real_n', 10_000)}" if key == "real" else f"idx-{key}")
             row["start"] = start_costs(index, a.runs)
+            row.pop("start_before", None)  # a comparison kept by hand belongs to the run it was made in
             print(key, json.dumps(row["start"]), flush=True)
         write_report(r, a.report.parent)
     elif a.cmd == "measure":

@@ -205,7 +205,8 @@ class StoredSnapshot:
         if "_doc_part" in self.__dict__:
             return self._doc_part.get(doc)
         if doc not in self._part_of:
-            self._part_of[doc] = next((p for p in reversed(self.parts) if doc not in p.dead and p.segment.doc(doc)), None)
+            self._part_of[doc] = next((p for p in reversed(self.parts)
+                                       if doc not in p.dead and p.segment.doc(doc)), None)
         return self._part_of[doc]
 
     # --- per document ----------------------------------------------------------------------
