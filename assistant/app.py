@@ -5,13 +5,16 @@ document; list every obligation row; manage the documents in the index.
 Three tabs — Hỏi đáp, Nghĩa vụ, Văn bản — over one Assistant. Every answer keeps its own
 citations: the conversation and each answer's citations live in the browser's storage
 (gr.BrowserState), each "[n]" links to "#cite-<answer id>-<n>", and the sources panel follows
-the answer whose citation was opened; a reload restores it all. The model loads at start-up.
-The Searcher reloads by itself when a write makes a new index generation live, so uploads and
-deletes show without a restart; writes go through one queue slot (and the index's writer lock)
-so they never interleave."""
+the answer whose citation was opened; a reload restores it all. The model and the index load
+once the page is served. The Searcher reloads by itself when a write makes a new index
+generation live, so uploads and deletes show without a restart; writes go through one queue
+slot (and the index's writer lock) so they never interleave."""
 from __future__ import annotations
 
 import contextlib
+import gc
+import importlib.abc
+import importlib.machinery
 import io
 import json
 import os
@@ -34,6 +37,68 @@ from assistant.views import (CONTEXT_CHARS, NoDocumentMatches, OBLIGATION_HEADER
                              passage_html, question_filters, sources_html)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+class _GradioStart(importlib.abc.MetaPathFinder):
+    """Two things `import gradio` does that serve nothing at run time, skipped: for each of its
+    ~80 component classes it re-derives the class's .pyi type stub (reads and parses the source
+    file, renders a template, compares it with the shipped stub: ~40% of the import, and no
+    setting or read-only install avoids it, the work is done before the write), and it renders
+    each event listener's docstring through a new Jinja template where the only placeholder is
+    the component's name. Stubs are left as shipped; docstrings come out the same."""
+
+    PATCHES = ("gradio.events", "gradio.component_meta")
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.PATCHES:
+            return None
+        self.seen = getattr(self, "seen", set()) | {name}
+        if self.seen == set(self.PATCHES) and self in sys.meta_path:  # both found: no more to do
+            sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            try:
+                _patch_gradio(module)
+            except Exception:  # noqa: BLE001 - another Gradio version: its import stays as it is
+                pass
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _patch_gradio(module) -> None:
+    if module.__name__ == "gradio.component_meta":
+        keep = module.create_or_modify_pyi
+
+        def stubs(component_class, class_name, events):
+            # a component defined outside gradio (a custom one) still gets its stub
+            if not getattr(component_class, "__module__", "").startswith("gradio."):
+                keep(component_class, class_name, events)
+
+        module.create_or_modify_pyi = stubs
+    elif module.__name__ == "gradio.events":
+        render = module.EventListener.set_doc
+
+        def set_doc(self, component: str):
+            doc = self.listener.__doc__
+            if not doc:
+                return
+            out = doc.replace("{{ component }}", component)
+            if "{{" in out or "{%" in out or "{#" in out:
+                return render(self, component)  # more than the name: Jinja renders it
+            # as Jinja's default rendering: one trailing newline dropped
+            self.listener.__doc__ = out[:-1] if out.endswith("\n") else out
+
+        module.EventListener.set_doc = set_doc
+
+
+if "gradio" not in sys.modules and not any(isinstance(f, _GradioStart) for f in sys.meta_path):
+    sys.meta_path.insert(0, _GradioStart())
 
 __all__ = ["CONTEXT_CHARS", "CSS", "answer_record", "build_app", "context_html", "launch", "serve"]
 
@@ -174,14 +239,11 @@ def build_app(assistant: Assistant, preload: bool = True):
     import gradio as gr
     import pandas as pd
 
-    from index.backend import indexer_for
-    from index.indexer import Indexer
-
     searcher = assistant.searcher
     index_dir = searcher.index_dir
     feedback = FeedbackStore(index_dir)
     indexer_lock = threading.Lock()
-    indexer: list[Indexer] = []
+    indexer: list = []  # the Indexer, made by the first write
     ready = threading.Event()
 
     def warm_up() -> None:
@@ -192,12 +254,25 @@ def build_app(assistant: Assistant, preload: bool = True):
         finally:
             ready.set()
 
-    if preload:
+    started: list[bool] = []
+    start_lock = threading.Lock()
+
+    def start_warm_up() -> None:
+        """Once: launch calls it when the page is served (loading before would hold up the page
+        on a CPU the import of Gradio already fills); a question or a page load calls it too,
+        for an app launched some other way."""
+        with start_lock:
+            if started:
+                return
+            started.append(True)
         threading.Thread(target=warm_up, name="tracuu-warm-up", daemon=True).start()
-    else:
+
+    if not preload:
         ready.set()
 
-    def get_indexer() -> Indexer:
+    def get_indexer():
+        from index.backend import indexer_for
+
         with indexer_lock:  # one model in memory, shared with the searcher
             if not indexer:
                 indexer.append(indexer_for(searcher))
@@ -251,6 +326,7 @@ def build_app(assistant: Assistant, preload: bool = True):
             yield _chat(store), "", "", store
             return
         if not ready.is_set():
+            start_warm_up()
             say(LOADING)
             yield _chat(store), "", "", store
             ready.wait()
@@ -401,6 +477,7 @@ def build_app(assistant: Assistant, preload: bool = True):
         return results_markdown(results) if results else "_Chưa có tệp nào được tải lên để nạp lại._"
 
     def wait_ready():
+        start_warm_up()
         ready.wait()
         return gr.update(value="", visible=False)
 
@@ -519,28 +596,40 @@ def build_app(assistant: Assistant, preload: bool = True):
         app.load(list_obligations, o_in, o_out, api_name=False)
         app.load(wait_ready, None, status, api_name=False)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    app.tracuu_warm_up = start_warm_up if preload else (lambda: None)
     return app
 
 
 def launch(app, host: str = "127.0.0.1", port: int = 7860, auth: list[tuple[str, str]] | None = None,
            block: bool = True, quiet: bool = False):
+    """Serve ``app`` (from build_app); its model and index start loading once the page is up."""
     js = CLICK_JS.replace("__GRADIO_VI__", json.dumps(GRADIO_VI, ensure_ascii=False))
-    return app.launch(server_name=host, server_port=port, auth=auth, css=CSS, js=js, footer_links=[],
-                      auth_message="Đăng nhập để tra cứu." if auth else None, prevent_thread_lock=not block,
-                      max_file_size=5 * max_upload_bytes(),  # a hard stop; the app's own limit gives the message
-                      app_kwargs=access.throttled_app_kwargs(), quiet=quiet)
+    out = app.launch(server_name=host, server_port=port, auth=auth, css=CSS, js=js, footer_links=[],
+                     auth_message="Đăng nhập để tra cứu." if auth else None, prevent_thread_lock=True,
+                     max_file_size=5 * max_upload_bytes(),  # a hard stop; the app's own limit gives the message
+                     app_kwargs=access.throttled_app_kwargs(), quiet=quiet)
+    getattr(app, "tracuu_warm_up", lambda: None)()
+    if block:
+        app.block_thread()
+    return out
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, llm: str | None = None,
           auth: list[tuple[str, str]] | None = None) -> None:
     """Serve until Ctrl-C, which closes the server and reaches the caller as KeyboardInterrupt
     (Gradio's own messages are English: they are kept quiet and said here in Vietnamese)."""
-    assistant = Assistant(index_dir, llm=llm)
-    # fail early with a clear message when there is no index; the index itself loads after
-    # the page is up, with the model (build_app's warm-up), so a large index does not delay it
-    assistant.searcher.check()
-    app = build_app(assistant)
-    launch(app, host, port, auth, block=False, quiet=True)
+    # start-up (Gradio's import above all) allocates much and frees little: the cyclic
+    # collector's passes over it are skipped until the page is up (cmd_serve disables it first)
+    gc.disable()
+    try:
+        assistant = Assistant(index_dir, llm=llm)
+        # fail early with a clear message when there is no index; the index itself loads after
+        # the page is up, with the model (build_app's warm-up), so a large index does not delay it
+        assistant.searcher.check()
+        app = build_app(assistant)
+        launch(app, host, port, auth, block=False, quiet=True)
+    finally:
+        gc.enable()
     print(f"tracuu: ứng dụng chạy ở http://{host}:{port} (đang tải mô hình; Ctrl-C để dừng)", file=sys.stderr,
           flush=True)
     try:

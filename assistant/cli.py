@@ -231,32 +231,33 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    import threading
-
-    from assistant.service import Assistant
-    from assistant.views import doc_labels
-    from index import lexical
+    import gc
 
     questions = _questions(args)
-    assistant = Assistant(index_dir(args), llm=args.llm)
+    # A cold start is imports and model loads, all Python holding the GIL: loading the models in
+    # a thread beside the index only interleaved the two (slower than one after the other), and
+    # the cyclic collector's passes over what they allocate find next to nothing: it is off
+    # until the first answer is out.
+    gc.disable()
+    try:
+        from assistant.service import Assistant
 
-    def warm() -> None:  # the two models a question needs load while the index does
-        try:
-            lexical.words("khởi động")
-            assistant.embedder.embed_queries(["khởi động"])
-        except Exception:  # noqa: BLE001 - the question itself reports the problem in words
-            pass
+        assistant = Assistant(index_dir(args), llm=args.llm)
+        labels: dict[str, str] | None = None
+        for q in questions:
+            ans = assistant.ask(q, k=args.k)
+            if args.json:
+                say(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+            else:
+                if labels is None:
+                    from assistant.views import doc_labels
 
-    threading.Thread(target=warm, daemon=True).start()
-    labels: dict[str, str] | None = None
-    for q in questions:
-        ans = assistant.ask(q, k=args.k)
-        if args.json:
-            say(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
-        else:
-            labels = labels if labels is not None else doc_labels(assistant.searcher.documents())
-            _print_answer(ans, labels)
-            say("", flush=True)
+                    labels = doc_labels(assistant.searcher.documents())
+                _print_answer(ans, labels)
+                say("", flush=True)
+            gc.enable()
+    finally:
+        gc.enable()
     return 0
 
 
@@ -353,6 +354,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if _port_busy(args.host, args.port):
         return fail(f"cổng {args.port} trên {args.host} đang được dùng; chọn cổng khác: tracuu serve --port "
                     f"{args.port + 1}")
+    import gc
+
+    gc.disable()  # until the page is up (assistant.app.serve enables it again)
     from assistant.app import serve
 
     try:

@@ -10,11 +10,13 @@ import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from index.indexer import Indexer
 from ingest import readers
 from ingest.readers import supported_extensions
+
+if TYPE_CHECKING:  # the indexer (and the ingest pipeline) loads with the first write, not with the app
+    from index.indexer import Indexer
 
 UPLOAD_DIR = "uploads"
 ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")  # what the app offers; a reader must exist too

@@ -310,16 +310,21 @@ def write_cost(index: Path, searcher, emb) -> dict:
     return {"add_s": statistics.median(adds), "reload_s": statistics.median(reloads)}
 
 
-def serve_start(index: Path, runs: int = 3) -> dict:
+RUNS = 5  # start measurements per row: each a new process, interleaved
+
+
+def serve_start(index: Path, runs: int = RUNS) -> dict:
     """`tracuu serve` from the command line to the app's first HTTP 200 (the model loads after,
     in the background) on ``index``, on the five sample plans, and a bare Gradio app (one
-    Markdown block: the framework's own start, the floor): medians of ``runs``."""
+    Markdown block: the framework's own start, the floor): medians of ``runs``, and the median
+    of each round's serve ÷ bare Gradio (a round's three starts are next to each other in time).
+    The page must be the app's own (its title in it), not any 200."""
     import socket
     import urllib.request
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
 
-    def once(args: list[str]) -> float:
+    def once(args: list[str], expect: str) -> float:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -333,7 +338,10 @@ def serve_start(index: Path, runs: int = 3) -> dict:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
                         if r.status == 200:
-                            return time.perf_counter() - t0
+                            t = time.perf_counter() - t0
+                            if expect.encode() not in r.read():
+                                raise RuntimeError(f"the page at / is not the app's ({expect!r} missing)")
+                            return t
                 except OSError:
                     time.sleep(0.02)
         finally:
@@ -346,19 +354,21 @@ def serve_start(index: Path, runs: int = 3) -> dict:
     bare = ["-c", "import time, gradio as gr\nwith gr.Blocks() as app:\n    gr.Markdown('tracuu')\n"
                   "app.launch(server_port=PORT, prevent_thread_lock=True, quiet=True)\ntime.sleep(600)"]
     small = sample_index(Path(index).parent.parent)
-    out = {"serve_s": [], "serve_small_s": [], "gradio_bare_s": []}
+    out: dict[str, list[float]] = {"serve_s": [], "serve_small_s": [], "gradio_bare_s": []}
     for _ in range(runs):  # interleaved: a change in the machine's load touches all three alike
-        out["serve_s"].append(once(serve(index)))
-        out["serve_small_s"].append(once(serve(small)))
-        out["gradio_bare_s"].append(once(bare))
-    return {k: statistics.median(v) for k, v in out.items()}
+        out["serve_s"].append(once(serve(index), "tracuu — Tra cứu"))
+        out["serve_small_s"].append(once(serve(small), "tracuu — Tra cứu"))
+        out["gradio_bare_s"].append(once(bare, "gradio"))
+    ratios = [a / b for a, b in zip(out["serve_s"], out["gradio_bare_s"])]
+    return {**{k: statistics.median(v) for k, v in out.items()}, "serve_over_bare": statistics.median(ratios),
+            "serve_runs": out, "runs": runs}
 
 
-def cold_ask(index: Path, runs: int = 3) -> dict:
+def cold_ask(index: Path, runs: int = RUNS) -> dict:
     """A cold `tracuu ask` (new process: imports, index, models, one answer) against bare model
     loads in new processes: the e5 query engine embedding the question, and that plus the
     word segmenter (underthesea's CRF, loaded as index.lexical loads it) cutting it — the two
-    models every question needs."""
+    models every question needs. Medians of ``runs``, and the median of each round's ratio."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     q = "Cơ quan nào chủ trì tuyên truyền biên giới ở Tây Ninh?"
 
@@ -376,7 +386,18 @@ def cold_ask(index: Path, runs: int = 3) -> dict:
     for _ in range(runs):
         for k, args in runs_of.items():
             out[k].append(wall(args))
-    return {k: statistics.median(v) for k, v in out.items()}
+    ratios = [a / b for a, b in zip(out["cold_ask_s"], out["models_load_s"])]
+    return {**{k: statistics.median(v) for k, v in out.items()}, "ask_over_models": statistics.median(ratios),
+            "ask_runs": out}
+
+
+def compile_bytecode() -> None:
+    """The project's bytecode, as scripts/setup writes it (pip does the same for every package it
+    installs): where PYTHONDONTWRITEBYTECODE is set, an uncompiled checkout compiles its own
+    modules again in every new process, the model loads below included."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(REPO / d) for d in ("assistant", "index", "ingest",
+                                                                                         "eval"))],
+                   check=True, capture_output=True)
 
 
 def bm25_variants(index: Path, qs: list[str], fts: bool = True) -> dict:
@@ -457,8 +478,9 @@ def ann_recall(index: Path, cache: Path, n_queries: int = 300) -> dict:
     return out
 
 
-def start_costs(index: Path) -> dict:
-    return {**serve_start(index), **cold_ask(index), "run": time.strftime("%Y-%m-%d %H:%M")}
+def start_costs(index: Path, runs: int = RUNS) -> dict:
+    compile_bytecode()
+    return {**serve_start(index, runs), **cold_ask(index, runs), "run": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def query_file(cache: Path) -> Path:
@@ -557,6 +579,10 @@ def _restamped(r: dict) -> str:
     return f" Measured {stamps[0]}–{stamps[-1][-5:]} (`python -m eval.scale start`), after the rows above."
 
 
+def _runs(r: dict) -> int:
+    return max((row["start"].get("runs", 3) for row in r["sizes"].values() if row.get("start")), default=3)
+
+
 def _num(x, fmt: str) -> str:
     return "—" if x is None else format(x, fmt)
 
@@ -611,20 +637,38 @@ def write_report(r: dict, out: Path) -> list[Path]:
     lines += ["", f"Adding the same small file to an empty index: {empty:.2f} s (passage vectors from a stand-in "
               "embedder in both cases, so the ratio is the store's own cost).", "",
               "## Start: `tracuu serve` to HTTP 200, and a cold `tracuu ask`", "",
-              "Each a new process from the command line, medians of 3, the three of a row interleaved. *Five plans*: "
+              f"Each a new process from the command line, medians of {_runs(r)} rounds, the starts of a round "
+              "interleaved; the ratios are the medians of each round's own ratio (its starts next to each other in "
+              "time: the other work on this machine moves them alike). Serve: to the first HTTP 200 of `/` with the "
+              "app's page (its title checked). *Five plans*: "
               "the sample index; *bare Gradio*: a Gradio app of one Markdown block (the framework's own import and "
-              "start, the floor any Gradio app pays). The embedding model loads after the page is served, in the "
-              "background. Cold ask: imports, index, models, one answer; against new processes that only load the "
-              "models a question needs (the e5 query engine embedding it; that plus the word segmenter cutting it)."
-              + _restamped(r), "", "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
+              "start, the floor any Gradio app pays). The embedding model and the index load after the page is "
+              "served, in the background. Cold ask: imports, index, models, one answer; against new processes that "
+              "only load the models a question needs (the e5 query engine embedding it; that plus the word segmenter "
+              "cutting it). The project's bytecode is compiled first, as scripts/setup does (this machine sets "
+              "PYTHONDONTWRITEBYTECODE: an uncompiled checkout compiles its modules in every new process, model "
+              "loads included)." + _restamped(r), "",
+              "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
               "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads |", "|" + "---|" * 9]
     for n, row in r["sizes"].items():
         st = row.get("start")
         if st:
             lines.append(f"| {_label(n, r)} | {st['serve_s']:.2f} | {st['serve_small_s']:.2f} | "
-                         f"{st['gradio_bare_s']:.2f} | {st['serve_s'] / st['gradio_bare_s']:.2f} | "
+                         f"{st['gradio_bare_s']:.2f} | "
+                         f"{st.get('serve_over_bare', st['serve_s'] / st['gradio_bare_s']):.2f} | "
                          f"{st['cold_ask_s']:.2f} | {st['model_load_s']:.2f} | {st['models_load_s']:.2f} | "
-                         f"{st['cold_ask_s'] / st['models_load_s']:.2f} |")
+                         f"{st.get('ask_over_models', st['cold_ask_s'] / st['models_load_s']):.2f} |")
+    before = {n: row["start_before"] for n, row in r["sizes"].items() if row.get("start_before")}
+    if before:  # the previous code measured in the same period (its start row kept by hand in scale.json)
+        b0 = next(iter(before.values()))
+        lines += ["", f"Before: {b0.get('code', 'the previous code')}, measured {b0.get('run')} just before the table "
+                  f"above (medians of {b0.get('runs', 3)}, its bytecode not compiled).", "",
+                  "| chunks | serve, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | e5 + segmenter load, s "
+                  "| cold ask ÷ model loads |", "|" + "---|" * 7]
+        for n, b in before.items():
+            lines.append(f"| {_label(n, r)} | {b['serve_s']:.2f} | {b['gradio_bare_s']:.2f} | "
+                         f"{b['serve_s'] / b['gradio_bare_s']:.2f} | {b['cold_ask_s']:.2f} | {b['models_load_s']:.2f} | "
+                         f"{b['cold_ask_s'] / b['models_load_s']:.2f} |")
     lines += ["", "## BM25: stored CSR postings against SQLite FTS5 over the same tokens", "",
               "| chunks | CSR p50, ms | FTS5 p50, ms | FTS5 build, s (timed when first built; the table is kept in the cache) | FTS5 size, MB |", "|---|---|---|---|---|"]
     for n, row in r["sizes"].items():
@@ -668,15 +712,21 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("start", help="measure serve start and cold ask again into an existing scale.json")
     st.add_argument("report", type=Path, help="the scale.json to update (its report is written beside it)")
     st.add_argument("--cache", type=Path, default=None)
+    st.add_argument("--runs", type=int, default=RUNS, help=f"starts of each kind per row (default {RUNS})")
+    st.add_argument("--only", default=None, help="rows to measure, e.g. real,10000 (default: all)")
     a = p.parse_args(argv)
     if a.cmd == "start":
         from eval.benchdata import cache_dir
 
         r = json.loads(a.report.read_text(encoding="utf-8"))
         cache = cache_dir(a.cache)
+        only = set(a.only.split(",")) if a.only else None
         for key, row in r["sizes"].items():
+            if only is not None and key not in only:
+                continue
             index = cache / "scale" / (f"real-{r.get('real_n', 10_000)}" if key == "real" else f"idx-{key}")
-            row["start"] = start_costs(index)
+            row["start"] = start_costs(index, a.runs)
+            row.pop("start_before", None)  # a comparison kept by hand belongs to the run it was made in
             print(key, json.dumps(row["start"]), flush=True)
         write_report(r, a.report.parent)
     elif a.cmd == "measure":

@@ -156,12 +156,31 @@ class Segment:
             # the graph is read, the vectors it holds are memory-mapped from the file (segment
             # files are never rewritten): an eighth of the load time, and no second copy in RAM
             self.ann = faiss.read_index(str(folder / "ann.faiss"), faiss.IO_FLAG_MMAP_IFC)
-        # per document: title and chunk id range (one scan of the chunks' covering index for the
-        # ranges: a third of the time of a join per document)
+        self._doc_rows: dict[str, tuple[str, int, int] | None] = {}  # read one by one, before ``docs``
+
+    @cached_property
+    def docs(self) -> dict[str, tuple[str, int, int]]:
+        """Per document: title and chunk id range (one scan of the chunks' covering index for the
+        ranges: a third of the time of a join per document). Read when a tool or a filter needs
+        every document, not at open: a question needs its hits' few (``doc``)."""
         ranges = {r[0]: (r[1], r[2]) for r in self.rows("SELECT doc, MIN(id), MAX(id) FROM chunks GROUP BY doc")}
-        self.docs: dict[str, tuple[str, int, int]] = {
-            name: (title, *ranges.get(name, (-1, -1)))
-            for name, title in self.rows("SELECT name, title FROM documents ORDER BY rowid")}
+        return {name: (title, *ranges.get(name, (-1, -1)))
+                for name, title in self.rows("SELECT name, title FROM documents ORDER BY rowid")}
+
+    def doc(self, name: str) -> tuple[str, int, int] | None:
+        """``docs[name]`` (None when this segment does not hold it), read alone until ``docs`` is."""
+        if "docs" in self.__dict__:
+            return self.docs.get(name)
+        if name not in self._doc_rows:
+            rows = self.rows("SELECT title, (SELECT MIN(id) FROM chunks WHERE doc = ?1), "
+                             "(SELECT MAX(id) FROM chunks WHERE doc = ?1) FROM documents WHERE name = ?1", (name,))
+            self._doc_rows[name] = None if not rows else \
+                (rows[0][0], -1 if rows[0][1] is None else rows[0][1], -1 if rows[0][2] is None else rows[0][2])
+        return self._doc_rows[name]
+
+    @cached_property
+    def n_docs(self) -> int:
+        return len(self.docs) if "docs" in self.__dict__ else self.rows("SELECT COUNT(*) FROM documents")[0][0]
 
     def rows(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
         with self.lock:
@@ -189,8 +208,10 @@ class Segment:
     def mask(self, names) -> np.ndarray:
         """Bool mask over chunk ids of the documents ``names`` (those this segment holds)."""
         m = np.zeros(self.n, bool)
+        names = list(names)
         for name in names:
-            d = self.docs.get(name)
+            # a few names (dead documents, a filter on one document) are looked up one by one
+            d = self.docs.get(name) if len(names) > 64 else self.doc(name)
             if d is not None and d[1] >= 0:
                 m[d[1]:d[2] + 1] = True
         return m

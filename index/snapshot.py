@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -31,6 +32,11 @@ class Part:
     base: int  # global id of its chunk 0
     ubase: int  # global id of its unit 0
     alive: np.ndarray | None  # chunk mask, None when no document died
+
+
+# what a Chunk is made of: not the lexical tokens (several times the text) nor the vector key
+CHUNK_COLUMNS = "doc, ord, section, breadcrumb, start, end, text, tokens"
+_COLUMNS = {"chunks": CHUNK_COLUMNS, "units": "*"}
 
 
 def _chunk(r: sqlite3.Row) -> Chunk:
@@ -53,7 +59,7 @@ class _Rows:
     def _fetch(self, i: int):
         part, local = self.snap.locate(i, self.units)
         table, make = ("units", _unit) if self.units else ("chunks", _chunk)
-        rows = part.segment.rows(f"SELECT * FROM {table} WHERE id = ?", (local,))
+        rows = part.segment.rows(f"SELECT {_COLUMNS[table]} FROM {table} WHERE id = ?", (local,))
         if not rows:
             raise IndexError(i)
         return make(rows[0])
@@ -67,7 +73,7 @@ class _Rows:
     def __iter__(self):  # live rows in order (whole index: for tools, not for a question)
         for p in self.snap.parts:
             table, make = ("units", _unit) if self.units else ("chunks", _chunk)
-            for r in p.segment.rows(f"SELECT * FROM {table} ORDER BY id"):
+            for r in p.segment.rows(f"SELECT {_COLUMNS[table]} FROM {table} ORDER BY id"):
                 if r["doc"] not in p.dead:
                     yield make(r)
 
@@ -133,6 +139,28 @@ class _BM25:
         return postings.idf(self.n, self._df(tok))
 
 
+class _Titles(Mapping):
+    """Document name -> title of the live documents, as a dict: a lookup reads that document's
+    row alone; going over all of them (or their number, when a document died) reads them all."""
+
+    def __init__(self, snap: "StoredSnapshot"):
+        self.snap = snap
+
+    def __getitem__(self, name: str) -> str:
+        p = self.snap.part_of(name)
+        if p is None:
+            raise KeyError(name)
+        return p.segment.doc(name)[0]
+
+    def __iter__(self):
+        return iter(self.snap._doc_part)
+
+    def __len__(self) -> int:
+        if any(p.dead for p in self.snap.parts):
+            return len(self.snap._doc_part)
+        return sum(p.segment.n_docs for p in self.snap.parts)
+
+
 class StoredSnapshot:
     def __init__(self, generation: str, segments: list[tuple[Segment, frozenset[str]]]):
         self.generation = generation
@@ -149,7 +177,7 @@ class StoredSnapshot:
         self.n_live = sum(p.segment.n if p.alive is None else int(p.alive.sum()) for p in self.parts)
         self._bases = np.array([p.base for p in self.parts], np.int64)
         self._ubases = np.array([p.ubase for p in self.parts], np.int64)
-        self._doc_part = {d: p for p in self.parts for d in p.segment.docs if d not in p.dead}
+        self._part_of: dict[str, Part | None] = {}  # documents looked up one by one, before _doc_part
         self.chunks = _Rows(self, units=False)
         self.units = _Rows(self, units=True)
         self.unit_vectors = _UnitVectors(self)
@@ -167,8 +195,19 @@ class StoredSnapshot:
         part = self.parts[k]
         return part, i - (part.ubase if units else part.base)
 
+    @cached_property
+    def _doc_part(self) -> dict[str, Part]:
+        """Every live document's part: read when something goes over all documents (a filter,
+        the document list); a question's few documents are looked up alone (``part_of``)."""
+        return {d: p for p in self.parts for d in p.segment.docs if d not in p.dead}
+
     def part_of(self, doc: str) -> Part | None:
-        return self._doc_part.get(doc)
+        if "_doc_part" in self.__dict__:
+            return self._doc_part.get(doc)
+        if doc not in self._part_of:
+            self._part_of[doc] = next((p for p in reversed(self.parts)
+                                       if doc not in p.dead and p.segment.doc(doc)), None)
+        return self._part_of[doc]
 
     # --- per document ----------------------------------------------------------------------
     @cached_property
@@ -176,8 +215,8 @@ class StoredSnapshot:
         return _BM25(self)
 
     @cached_property
-    def titles(self) -> dict[str, str]:
-        return {d: p.segment.docs[d][0] for d, p in self._doc_part.items()}
+    def titles(self) -> "_Titles":
+        return _Titles(self)
 
     @cached_property
     def meta(self) -> dict[str, DocMeta]:
@@ -191,7 +230,7 @@ class StoredSnapshot:
         """One document's header fields, read alone (a question needs its candidates' few)."""
         if "headers" in self.__dict__:
             return self.headers.get(name)
-        p = self._doc_part.get(name)
+        p = self.part_of(name)
         rows = p.segment.rows("SELECT meta FROM documents WHERE name = ?", (name,)) if p else []
         return DocumentMeta.from_json(json.loads(rows[0][0] or "{}")) if rows else None
 
@@ -218,7 +257,8 @@ class StoredSnapshot:
         part = self.part_of(doc)
         if part is None:
             return []
-        return [_chunk(r) for r in part.segment.rows("SELECT * FROM chunks WHERE doc = ? ORDER BY id", (doc,))]
+        return [_chunk(r) for r in part.segment.rows(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc = ? ORDER BY id",
+                                                     (doc,))]
 
     def documents(self) -> list[dict]:
         out = []
@@ -243,7 +283,7 @@ class StoredSnapshot:
     def _allowed(self, p: Part, allowed: set[str] | None) -> np.ndarray | None:
         if allowed is None:
             return p.alive
-        mask = p.segment.mask(d for d in allowed if d in p.segment.docs)
+        mask = p.segment.mask(allowed)  # names it does not hold are not in its mask
         return mask if p.alive is None else mask & p.alive
 
     def dense(self, qv: np.ndarray, depth: int, allowed: set[str] | None) -> dict[int, float]:

@@ -320,3 +320,66 @@ def test_quotes_cut_inside_markdown_show_no_markers():
         visible = re.sub(r"<[^>]+>", "", out)
         assert "*" not in visible and "|" not in visible and visible.split() == words.split(), out
     assert "<strong>đê điều</strong>" in quote_html("| Kiểm tra **đê điều** | Quý I/2025 |")
+
+
+# --- start ----------------------------------------------------------------------------------
+_LISTENER_DOCS = """
+import json, sys
+if sys.argv[1] == "app":
+    import assistant.app  # noqa: F401 - installs the start-up patches before gradio loads
+import gradio
+from gradio import component_meta
+from gradio.blocks import BlockContext
+from gradio.components.base import Component
+docs, seen = {}, set()
+def walk(cls):
+    for sub in cls.__subclasses__():
+        if sub not in seen:
+            seen.add(sub)
+            for e in getattr(sub, "EVENTS", []):
+                name = e if isinstance(e, str) else e.event_name
+                docs[f"{sub.__module__}.{sub.__qualname__}.{name}"] = getattr(sub, name).__doc__
+            walk(sub)
+walk(Component)
+walk(BlockContext)
+print(json.dumps({"docs": docs, "stubs": component_meta.create_or_modify_pyi.__qualname__}))
+"""
+
+
+def test_gradio_loads_without_stub_regeneration_and_with_the_same_listener_docs():
+    """assistant.app skips Gradio's per-class .pyi regeneration at import and renders listener
+    docstrings without Jinja: every component's listeners read exactly as Gradio's own rendering."""
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = {k: json.loads(subprocess.run([sys.executable, "-c", _LISTENER_DOCS, k], env=env, check=True,
+                                        capture_output=True, text=True, cwd=ROOT).stdout) for k in ("app", "plain")}
+    assert len(out["app"]["docs"]) > 200 and out["app"]["docs"] == out["plain"]["docs"]
+    assert out["plain"]["stubs"] == "create_or_modify_pyi" and "stubs" in out["app"]["stubs"]
+
+
+def test_the_model_and_index_load_once_the_page_is_served(sample_index, embedder):
+    """build_app loads nothing (the page must not wait for the index or the model); launch
+    starts the warm-up once the server answers."""
+    import socket
+    import threading
+    import urllib.request
+
+    from assistant.app import build_app, launch
+    from assistant.service import Assistant
+
+    a = Assistant(sample_index, embedder)
+    app = build_app(a)
+    assert a.searcher._snap is None and not any(t.name == "tracuu-warm-up" for t in threading.enumerate())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    launch(app, "127.0.0.1", port, block=False, quiet=True)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+            assert "tracuu — Tra cứu" in r.read().decode()
+        for t in [t for t in threading.enumerate() if t.name == "tracuu-warm-up"]:
+            t.join()
+        assert a.searcher._snap is not None
+    finally:
+        app.close()

@@ -258,3 +258,31 @@ def test_a_segment_name_is_never_reused_so_a_running_searcher_sees_the_new_docum
     assert searcher.search("sơ tán dân", k=1)[0].chunk.doc == other.name
     names = [r.name for r in read_manifest(current_generation(index))]
     assert len(names) == len(set(names))
+
+
+
+def test_a_question_reads_its_documents_alone_and_they_match_the_full_table(sample_index, index_copy, embedder,
+                                                                            monkeypatch):
+    """Opening a segment reads no per-document table; the rows a question looks up one by one
+    (title, chunk range, part) equal the full table's, dead documents included, and so do the
+    titles mapping, its length and a filter's chunk mask."""
+    snap = Searcher(sample_index, embedder).snapshot()
+    n = len(snap.titles)  # counted, no document being dead
+    assert "docs" not in snap.parts[0].segment.__dict__ and "_doc_part" not in snap.__dict__
+    assert n == len(snap.parts[0].segment.docs) == len(snap._doc_part)
+
+    monkeypatch.setattr(merge, "SMALL", 1)  # the sample segment counts as large: no rewrite on delete
+    Indexer(index_copy, embedder).remove([TAY_NINH])
+    fresh = Searcher(index_copy, embedder).snapshot()
+    seg = fresh.parts[0].segment
+    names = [r[0] for r in seg.rows("SELECT name FROM documents")]
+    alone = {d: (seg.doc(d), fresh.part_of(d) is not None, fresh.titles.get(d)) for d in names}
+    few = names[:2]
+    mask = seg.mask(few)
+    assert "docs" not in seg.__dict__ and "_doc_part" not in fresh.__dict__
+    for d in names:  # against the full table, read afterwards
+        assert alone[d] == (seg.docs[d], d in fresh._doc_part, seg.docs[d][0] if d != TAY_NINH else None)
+    assert np.array_equal(mask, seg.mask(few)) and mask.sum() == sum(seg.docs[d][2] - seg.docs[d][1] + 1 for d in few)
+    assert seg.doc("khong-co.txt") is None and fresh.part_of("khong-co.txt") is None
+    assert dict(fresh.titles) == {d: seg.docs[d][0] for d in names if d != TAY_NINH}
+    assert TAY_NINH not in fresh.titles and len(fresh.titles) == len(names) - 1 == n - 1
