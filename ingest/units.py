@@ -52,11 +52,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _is_label(line: str) -> bool:
     """A header or signature line: a short line in capitals ("ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
-    "T/M BAN THƯỜNG VỤ"), a parenthesised note ("(Đã ký)"), a bare label ("Nơi nhận:", "- Nội
-    dung:") whose content is in the lines below it."""
+    "T/M BAN THƯỜNG VỤ"), a parenthesised note ("(Đã ký)"), the "Nơi nhận:" line."""
     c = clean(line).strip(" *_#")
     return (len(c) <= 60 and not any(ch.islower() for ch in c)) or bool(re.fullmatch(r"\([^()]*\)", c)) \
-        or bool(re.fullmatch(r"[-–•+*]?\s*[^:]{1,40}:", c))  # "Nơi nhận:", "- Nội dung:": what follows says it
+        or bool(re.fullmatch(r"n[oơ]i nh[aậ]n\s*:?", c, re.IGNORECASE))
 
 
 def _is_rule(line: str) -> bool:
@@ -136,13 +135,12 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
             lead_in = ""
         elif m and _roles(m.group("label")):
             b.add_split("field", ln.start, ln.end, heading, _roles(m.group("label")))
-        elif _is_label(ln.text):  # says nothing a citation could quote; header fields get units below
-            if ln.text.rstrip(" *_").endswith(":"):
-                lead_in = clean(ln.text)  # "- Nội dung:": the items below are read with it
         elif ln.kind == "bullet":
             # the distribution list: whom the document is sent to, not what it asks
             kind = "recipient" if sec and sec.path == RECIPIENTS else "item"
             b.add_split(kind, ln.start, ln.end, lead_in or heading)
+        elif _is_label(ln.text):
+            pass  # a header or signature label says nothing a citation could quote; header fields get units below
         else:
             for a, e in sentence_spans(text, ln.start, ln.end):
                 b.add_split("sentence", a, e, heading)
