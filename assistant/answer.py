@@ -12,6 +12,7 @@ import math
 from typing import Callable
 
 from assistant.scorer import Candidate, Weights, p_answerable, score
+from ingest.agencies import starts_agency
 from assistant.types import Citation
 from ingest.normalize import display
 from ingest.structure import clean
@@ -56,9 +57,15 @@ def choose(cands: list[Candidate], weights: Weights) -> tuple[list[Candidate], f
     return chosen, p
 
 
-def compose(chosen: list[Candidate], section_at: Callable[[str, int], Section | None]) -> tuple[str, list[Citation]]:
-    """One block per document, units in document order, each quoted whole with its section."""
+def compose(chosen: list[Candidate], section_at: Callable[[str, int], Section | None],
+            who: bool = False) -> tuple[str, list[Citation]]:
+    """One block per document, units in document order, each quoted whole with its section.
+
+    ``who``: the question asks for an agency. A unit that does not start with one is done by the
+    agency its section heading names ("1. Ban Tuyên giáo …" over its tasks): the heading is cited too, so
+    the agency the answer gives is checkable in a quote."""
     citations: list[Citation] = []
+    cited: set[tuple[str, int]] = set()
     by_doc: dict[str, list[Candidate]] = {}
     for c in chosen:
         by_doc.setdefault(c.unit.doc, []).append(c)
@@ -70,11 +77,17 @@ def compose(chosen: list[Candidate], section_at: Callable[[str, int], Section | 
             u = c.unit
             sec = section_at(doc, u.start)
             section, crumbs = (sec.path, sec.breadcrumb) if sec else ("", ())
-            n = len(citations) + 1
-            citations.append(Citation(n, doc, section, u.text, u.start, u.end, crumbs))
             where = f"mục {section}" if section else "phần mở đầu"
             heading = _short(crumbs[-1]) if crumbs else ""
             label = f"{where} «{heading}»" if heading else where
+            if who and sec and sec.level and u.start > sec.start and not starts_agency(u.text) \
+                    and starts_agency(clean(sec.heading).split(None, 1)[-1]) and (doc, sec.start) not in cited:
+                cited.add((doc, sec.start))
+                citations.append(Citation(len(citations) + 1, doc, section, sec.heading, sec.start,
+                                          sec.start + len(sec.heading), crumbs))
+                label += f" [{len(citations)}]"
+            n = len(citations) + 1
+            citations.append(Citation(n, doc, section, u.text, u.start, u.end, crumbs))
             cols = f" ({u.context})" if u.kind == "row" and u.context else ""
             lines.append(f"- {label[0].upper() + label[1:]}{cols}: {display(u.text)} [{n}]")
     return "\n".join(lines), citations

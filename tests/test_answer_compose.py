@@ -57,6 +57,28 @@ def test_a_part_the_plans_do_not_answer_is_said_to_have_no_answer(own):
     assert "Trung tâm Kiểm soát bệnh tật tỉnh" in ans.citations[0].quote
     assert PART_MISSING.format(name="Lâm Giang") in ans.text
 
+def test_a_task_under_an_agency_heading_cites_the_heading(own):
+    """The directive lists the districts' tasks under the heading "5. Ủy ban nhân dân các huyện,
+    thành phố": asked who holds the drill, the answer cites that heading (where the agency is
+    written) as well as the task's item."""
+    ans = _answer(own, "Cơ quan nào tổ chức diễn tập chữa cháy rừng cấp huyện?")
+    assert not ans.refused
+    quotes = [c.quote for c in ans.citations]
+    assert "5. Ủy ban nhân dân các huyện, thành phố" in quotes, ans.text
+    assert any("Tổ chức diễn tập chữa cháy rừng cấp huyện" in q for q in quotes), ans.text
+    # the heading is cited once, before the first of its items
+    assert quotes.index("5. Ủy ban nhân dân các huyện, thành phố") < \
+        next(i for i, q in enumerate(quotes) if "diễn tập" in q)
+
+
+def test_a_what_question_does_not_cite_the_heading(own):
+    """Asked what is to be done (not who), the item alone is quoted."""
+    ans = _answer(own, "Các huyện phải tổ chức diễn tập chữa cháy rừng ít nhất mấy lần?")
+    assert not ans.refused
+    assert any("diễn tập" in c.quote for c in ans.citations), ans.text
+    assert "5. Ủy ban nhân dân các huyện, thành phố" not in [c.quote for c in ans.citations], ans.text
+
+
 def test_an_agencys_duties_are_listed_each_cited(own):
     ans = _answer(own, "UBND các huyện, thành phố phải làm những gì theo chỉ thị phòng cháy rừng?")
     assert not ans.refused
