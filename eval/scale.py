@@ -368,7 +368,9 @@ def cold_ask(index: Path, runs: int = RUNS) -> dict:
     """A cold `tracuu ask` (new process: imports, index, models, one answer) against bare model
     loads in new processes: the e5 query engine embedding the question, and that plus the
     word segmenter (underthesea's CRF, loaded as index.lexical loads it) cutting it — the two
-    models every question needs. Medians of ``runs``, and the median of each round's ratio."""
+    models every question needs; and that again ending as the ask ends (what it allocated
+    frozen out of Python's exit-time collection, a tenth of a second of any process holding the
+    models). Medians of ``runs``, and the median of each round's ratio."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     q = "Cơ quan nào chủ trì tuyên truyền biên giới ở Tây Ninh?"
 
@@ -378,17 +380,20 @@ def cold_ask(index: Path, runs: int = RUNS) -> dict:
         return time.perf_counter() - t0
 
     e5 = f"from index.embed import Embedder; Embedder().embed_queries([{q!r}])"
+    models = e5 + f"; from index.lexical import words; words({q!r})"
     runs_of = {"model_load_s": ["-c", e5],
-               "models_load_s": ["-c", e5 + f"; from index.lexical import words; words({q!r})"],
+               "models_load_s": ["-c", models],
+               "models_frozen_exit_s": ["-c", models + "; import atexit, gc; atexit.register(gc.freeze)"],
                "cold_ask_s": ["-m", "eval.cli", "ask", q, "--index", str(index), "--json"]}
-    wall(runs_of["model_load_s"])  # the page cache warm for all
+    for warm in ("models_load_s", "cold_ask_s"):  # the page cache warm for all: the models' files, the index's
+        wall(runs_of[warm])
     out: dict[str, list[float]] = {k: [] for k in runs_of}
     for _ in range(runs):
         for k, args in runs_of.items():
             out[k].append(wall(args))
-    ratios = [a / b for a, b in zip(out["cold_ask_s"], out["models_load_s"])]
-    return {**{k: statistics.median(v) for k, v in out.items()}, "ask_over_models": statistics.median(ratios),
-            "ask_runs": out}
+    ratio = lambda base: statistics.median(a / b for a, b in zip(out["cold_ask_s"], out[base]))  # noqa: E731
+    return {**{k: statistics.median(v) for k, v in out.items()}, "ask_over_models": ratio("models_load_s"),
+            "ask_over_models_frozen_exit": ratio("models_frozen_exit_s"), "ask_runs": out}
 
 
 def compile_bytecode() -> None:
@@ -645,11 +650,14 @@ def write_report(r: dict, out: Path) -> list[Path]:
               "start, the floor any Gradio app pays). The embedding model and the index load after the page is "
               "served, in the background. Cold ask: imports, index, models, one answer; against new processes that "
               "only load the models a question needs (the e5 query engine embedding it; that plus the word segmenter "
-              "cutting it). The project's bytecode is compiled first, as scripts/setup does (this machine sets "
-              "PYTHONDONTWRITEBYTECODE: an uncompiled checkout compiles its modules in every new process, model "
-              "loads included)." + _restamped(r), "",
+              "cutting it), and that again ending as the ask ends: `tracuu ask` leaves what it allocated out of "
+              "Python's exit-time collection (`gc.freeze` at exit), which a bare model load pays (about 0.1 s), so "
+              "the last column is the ask's own cost beyond the models. The project's bytecode is compiled first, as "
+              "scripts/setup does (this machine sets PYTHONDONTWRITEBYTECODE: an uncompiled checkout compiles its "
+              "modules in every new process, model loads included)." + _restamped(r), "",
               "| chunks | serve, s | five plans, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | "
-              "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads |", "|" + "---|" * 9]
+              "e5 load, s | e5 + segmenter load, s | cold ask ÷ model loads | the same exiting as the ask, s | "
+              "cold ask ÷ that |", "|" + "---|" * 11]
     for n, row in r["sizes"].items():
         st = row.get("start")
         if st:
@@ -657,18 +665,21 @@ def write_report(r: dict, out: Path) -> list[Path]:
                          f"{st['gradio_bare_s']:.2f} | "
                          f"{st.get('serve_over_bare', st['serve_s'] / st['gradio_bare_s']):.2f} | "
                          f"{st['cold_ask_s']:.2f} | {st['model_load_s']:.2f} | {st['models_load_s']:.2f} | "
-                         f"{st.get('ask_over_models', st['cold_ask_s'] / st['models_load_s']):.2f} |")
+                         f"{st.get('ask_over_models', st['cold_ask_s'] / st['models_load_s']):.2f} | "
+                         f"{_num(st.get('models_frozen_exit_s'), '.2f')} | "
+                         f"{_num(st.get('ask_over_models_frozen_exit'), '.2f')} |")
     before = {n: row["start_before"] for n, row in r["sizes"].items() if row.get("start_before")}
     if before:  # the previous code measured in the same period (its start row kept by hand in scale.json)
         b0 = next(iter(before.values()))
         lines += ["", f"Before: {b0.get('code', 'the previous code')}, measured {b0.get('run')} just before the table "
-                  f"above (medians of {b0.get('runs', 3)}, its bytecode not compiled).", "",
+                  f"above (medians of {b0.get('runs', 3)}, its bytecode {b0.get('bytecode', 'not compiled')}).", "",
                   "| chunks | serve, s | bare Gradio, s | serve ÷ bare Gradio | cold ask, s | e5 + segmenter load, s "
-                  "| cold ask ÷ model loads |", "|" + "---|" * 7]
+                  "| cold ask ÷ model loads | cold ask ÷ model loads exiting as the new ask |", "|" + "---|" * 8]
         for n, b in before.items():
             lines.append(f"| {_label(n, r)} | {b['serve_s']:.2f} | {b['gradio_bare_s']:.2f} | "
-                         f"{b['serve_s'] / b['gradio_bare_s']:.2f} | {b['cold_ask_s']:.2f} | {b['models_load_s']:.2f} | "
-                         f"{b['cold_ask_s'] / b['models_load_s']:.2f} |")
+                         f"{b.get('serve_over_bare', b['serve_s'] / b['gradio_bare_s']):.2f} | {b['cold_ask_s']:.2f} | "
+                         f"{b['models_load_s']:.2f} | {b.get('ask_over_models', b['cold_ask_s'] / b['models_load_s']):.2f} | "
+                         f"{_num(b.get('ask_over_models_frozen_exit'), '.2f')} |")
     lines += ["", "## BM25: stored CSR postings against SQLite FTS5 over the same tokens", "",
               "| chunks | CSR p50, ms | FTS5 p50, ms | FTS5 build, s (timed when first built; the table is kept in the cache) | FTS5 size, MB |", "|---|---|---|---|---|"]
     for n, row in r["sizes"].items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -253,12 +253,18 @@ class StoredSnapshot:
             raise KeyError(name)
         return rows[0][0]
 
-    def chunks_of(self, doc: str) -> list[Chunk]:
+    def chunks_of(self, doc: str) -> Iterator[Chunk]:
+        """``doc``'s chunks in order, read a few at a time (its id range, as ``Segment.mask``
+        reads it): the rescorer reads a candidate document's first ones, its header, and stops."""
         part = self.part_of(doc)
         if part is None:
-            return []
-        return [_chunk(r) for r in part.segment.rows(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc = ? ORDER BY id",
-                                                     (doc,))]
+            return
+        _, lo, hi = part.segment.doc(doc)
+        n = 4
+        while 0 <= lo <= hi:
+            yield from map(_chunk, part.segment.rows(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id BETWEEN ? AND ? "
+                                                     "AND doc = ? ORDER BY id", (lo, min(hi, lo + n - 1), doc)))
+            lo, n = lo + n, n * 4
 
     def documents(self) -> list[dict]:
         out = []

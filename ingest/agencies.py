@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.lazyre import LazyPattern
 from ingest.normalize import fold, nfc
 
 ALIASES_FILE = Path(__file__).with_name("data") / "agency_aliases.tsv"
@@ -23,8 +24,8 @@ HEADS = ("Sở", "Ban", "Ủy ban", "Uỷ ban", "UBND", "Đài", "Báo", "Hội"
 PLURAL = ("sở", "ban", "cơ quan", "đơn vị", "phòng", "cấp ủy", "tổ chức", "đảng ủy", "chi ủy",
           "công đoàn", "địa phương", "ngành", "huyện", "xã", "doanh nghiệp", "hội", "đoàn thể",
           "ban tham mưu", "cơ quan báo chí", "đơn vị thông tin")
-_HEAD_RE = re.compile(r"^(?:(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True))
-                      + r")\b|(?:[Cc]ác|[Nn]hững)\s+(?:" + "|".join(re.escape(p) for p in PLURAL) + r")\b)")
+_HEAD_RE = LazyPattern(r"^(?:(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True))
+                       + r")\b|(?:[Cc]ác|[Nn]hững)\s+(?:" + "|".join(re.escape(p) for p in PLURAL) + r")\b)")
 
 
 @lru_cache(maxsize=1)

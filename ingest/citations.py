@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ingest.lazyre import LazyPattern
 from ingest.types import CitedDocument
 
 KINDS = ("Kết luận", "Nghị quyết", "Nghị định", "Quyết định", "Chỉ thị", "Kế hoạch", "Hướng dẫn",
@@ -18,7 +19,7 @@ _DATE = (r"(?:,\s*|\s+)(?:ngày\s+)?(?:(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4}
 _ISSUER = (r"\s+(?:của|giữa)\s+(?P<issuer>[^,;.“\"(\n]+?)"
            rf"(?=\s+(?:về|phê duyệt|hướng dẫn|ban hành|triển khai|thực hiện|và (?:{_KIND}))\b|[,;.“\"(\n]|$)")
 _TITLE = r"\s+(?:về việc|về)\s+(?:“(?P<qtitle>[^”]+)”|(?P<title>[^;.(“\"\n]+))"
-_REF = re.compile(rf"(?P<kind>{_KIND})\s+(?:số\s*:?\s*)?(?P<number>{_NUMBER})(?:{_DATE})?(?:{_ISSUER})?(?:{_TITLE})?")
+_REF = LazyPattern(rf"(?P<kind>{_KIND})\s+(?:số\s*:?\s*)?(?P<number>{_NUMBER})(?:{_DATE})?(?:{_ISSUER})?(?:{_TITLE})?")
 
 
 def _iso(d: str | None, m: str | None, y: str | None) -> str | None:

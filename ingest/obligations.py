@@ -16,16 +16,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.lazyre import LazyPattern
 from ingest.agencies import split_agencies, starts_agency
 from ingest.normalize import UPPER, strip
 from ingest.structure import RECIPIENTS, Line, clean
 from ingest.types import Obligation, Section, Span
 
-_PREFIX = re.compile(r"^[-–•+*\s]*")
-_FIELD = re.compile(r"^(?:Cơ quan|Đơn vị)\s+(?P<role>chủ trì|thực hiện|phối hợp)\b[^:]{0,60}:\s*(?P<value>\S.*)$",
-                    re.IGNORECASE)
-_TIME = re.compile(r"^(?:Thời gian|Thời hạn)(?:\s+(?:thực hiện|hoàn thành))?\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
-DEADLINE = re.compile(
+_PREFIX = LazyPattern(r"^[-–•+*\s]*")
+_FIELD = LazyPattern(r"^(?:Cơ quan|Đơn vị)\s+(?P<role>chủ trì|thực hiện|phối hợp)\b[^:]{0,60}:\s*(?P<value>\S.*)$",
+                     re.IGNORECASE)
+_TIME = LazyPattern(r"^(?:Thời gian|Thời hạn)(?:\s+(?:thực hiện|hoàn thành))?\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
+DEADLINE = LazyPattern(
     r"(?:(?:trước|chậm nhất|đến|trong|vào)\s+(?:ngày\s+)?\d{1,2}(?:/\d{1,2}(?:/\d{4})?|\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?)"
     r"(?:\s+(?:hàng|hằng)\s+năm)?"
     r"|[Qq]uý\s+[IVX]+(?:\s*,\s*[IVX]+)*\s*/\s*\d{4}|[Qq]uý\s+[IVX]+\s+năm\s+\d{4}"
@@ -38,16 +39,16 @@ _VERBS = ("xây dựng", "tham mưu", "phối hợp", "chủ trì", "thực hi�
           "chú trọng", "phát huy", "bảo đảm", "đảm bảo", "chủ động", "tích cực", "cung cấp", "gửi", "làm rõ",
           "quan tâm", "khẩn trương")
 # a lower-case verb after the agency ends its name; "các tổ chức", "tổ chức đảng" are nouns
-_VERB = re.compile(r"(?<!các )(?<!những )(?<!ban )(?<!cơ quan )\b(?:" + "|".join(_VERBS) + r")\b(?! (?:đảng|chính trị|đoàn thể|quốc tế|cơ sở))")
-_PARTNER = re.compile(r"[Pp]hối hợp(?: chặt chẽ)?(?: với)?\s+(?P<p>.+?)(?=\s+(?:để|nhằm|trong|thường xuyên|hoàn thành|"
-                      r"trước|chậm nhất|"
-                      + "|".join(_VERBS) + r")\b|[;.:]|$)")
+_VERB = LazyPattern(r"(?<!các )(?<!những )(?<!ban )(?<!cơ quan )\b(?:" + "|".join(_VERBS) + r")\b(?! (?:đảng|chính trị|đoàn thể|quốc tế|cơ sở))")
+_PARTNER = LazyPattern(r"[Pp]hối hợp(?: chặt chẽ)?(?: với)?\s+(?P<p>.+?)(?=\s+(?:để|nhằm|trong|thường xuyên|hoàn thành|"
+                       r"trước|chậm nhất|"
+                       + "|".join(_VERBS) + r")\b|[;.:]|$)")
 # "giao/đề nghị/yêu cầu" + a list of agencies (commas and ";" included) up to the verb
-_ASSIGN = re.compile(r"(?:^|[.;]\s+|\b)(?:[Gg]iao|[Đđ]ề nghị|[Yy]êu cầu)\s+(?P<a>.+?)(?=\s+(?:" + "|".join(_VERBS)
-                     + r")\b|\s*\(|[:.]|$)")
+_ASSIGN = LazyPattern(r"(?:^|[.;]\s+|\b)(?:[Gg]iao|[Đđ]ề nghị|[Yy]êu cầu)\s+(?P<a>.+?)(?=\s+(?:" + "|".join(_VERBS)
+                      + r")\b|\s*\(|[:.]|$)")
 # the issuer's own act in the preamble: "Thực hiện …, Ban Thường vụ … ban hành kế hoạch …"
-_ISSUER_ACT = re.compile(r"(?:^|,\s*)(?P<a>[" + UPPER + r"][^,;:]{3,90}?)\s+(?:ban hành|xây dựng)\s+(?:[Kk]ế hoạch|[Cc]hương trình)")
-_FOOTNOTE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
+_ISSUER_ACT = LazyPattern(r"(?:^|,\s*)(?P<a>[" + UPPER + r"][^,;:]{3,90}?)\s+(?:ban hành|xây dựng)\s+(?:[Kk]ế hoạch|[Cc]hương trình)")
+_FOOTNOTE = LazyPattern(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
 _MAX_AGENCY_WORDS = 25
 
 
@@ -77,7 +78,7 @@ class _Content:
     label: bool = False  # an item label ("b)", "2.") was cut from its front
 
 
-_LABEL = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[a-zđ]\))\s+(?=\S)")
+_LABEL = LazyPattern(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[a-zđ]\))\s+(?=\S)")
 
 
 def _unlabel(c: _Content) -> _Content:
@@ -133,7 +134,7 @@ _ROLES = (
     ("product", ("san pham", "ket qua")),
     ("note", ("ghi chu",)),
 )
-_ORDINAL = re.compile(r"^(?:stt|tt|so tt|so thu tu|#)$")
+_ORDINAL = LazyPattern(r"^(?:stt|tt|so tt|so thu tu|#)$")
 
 
 def column_roles(header: list[str], rows: list[list[str]]) -> dict[str, int]:

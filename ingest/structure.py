@@ -10,21 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.lazyre import LazyPattern
 from ingest.normalize import UPPER, strip
 from ingest.types import Section
 
-_DECOR = re.compile(r"^[#\s*_>]+")
-_ROMAN = re.compile(r"^([IVX]{1,5})\.\s*\S")
-_NUM = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(\.|\s)\s*\S")
-_LETTER = re.compile(r"^([a-zđ])\)\s*\S")
-_BULLET = re.compile(r"^[-–•+*]\s")
-_RECIPIENTS = re.compile(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
+_DECOR = LazyPattern(r"^[#\s*_>]+")
+_ROMAN = LazyPattern(r"^([IVX]{1,5})\.\s*\S")
+_NUM = LazyPattern(r"^(\d{1,2}(?:\.\d{1,2})*)(\.|\s)\s*\S")
+_LETTER = LazyPattern(r"^([a-zđ])\)\s*\S")
+_BULLET = LazyPattern(r"^[-–•+*]\s")
+_RECIPIENTS = LazyPattern(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
 # "PHỤ LỤC …", "Phụ lục: Danh mục nhiệm vụ", "Phụ lục I", "Phụ lục số 02"; not the prose
 # "Phụ lục kèm theo …" (that opens no section)
-_APPENDIX = re.compile(r"^(?:PHỤ LỤC|Phụ lục|Phụ Lục)(?:\s+(?:số\s+)?(?P<n>[IVX]{1,5}|\d{1,2}|[A-Z])\b)?(?P<rest>\s*[:.\-–]|\s*$)?")
+_APPENDIX = LazyPattern(r"^(?:PHỤ LỤC|Phụ lục|Phụ Lục)(?:\s+(?:số\s+)?(?P<n>[IVX]{1,5}|\d{1,2}|[A-Z])\b)?(?P<rest>\s*[:.\-–]|\s*$)?")
 # a personal name on its own line ("Trần Minh Khang"): the signer, the end of the signature
-NAME = re.compile(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
-                  r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
+NAME = LazyPattern(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]*"
+                   r"\s){1,4}[" + UPPER + r"][a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]+$")
 
 RECIPIENTS = "Nơi nhận"  # section path of the distribution list at the end
 APPENDIX = "Phụ lục"  # section path of an appendix (with its number: "Phụ lục II")

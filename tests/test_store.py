@@ -82,6 +82,14 @@ def test_stored_index_searches_as_the_old_in_memory_path(sample_index, embedder)
                 assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4), (q, f)
 
 
+def test_a_documents_chunks_read_a_few_at_a_time_are_all_its_chunks_in_order(sample_index, embedder):
+    snap = Searcher(sample_index, embedder).snapshot()
+    old = _old_path(sample_index)
+    for d in old.titles:
+        assert list(snap.chunks_of(d)) == old.chunks_of(d) and len(old.chunks_of(d)) > 4, d
+    assert list(snap.chunks_of("khong-co.txt")) == []
+
+
 def _files(index: Path) -> dict[str, tuple[int, int, int]]:
     return {str(p.relative_to(index)): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
             for p in index.rglob("*") if p.is_file()}
