@@ -110,7 +110,7 @@ def split_by_names(question: str, names: tuple[str, ...]) -> list[tuple[str, str
     low = bare.lower()
     found = [re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low) for n in names]
     typed = [question[where[m.start()]:where[m.end() - 1] + 1] if m else n for n, m in zip(names, found)]
-    parts = _parallel(question, low, where, [m.span() for m in found]) if all(found) else None
+    parts = _parallel(question, low, where, [m.span() for m in found]) if all(found) and len(names) > 1 else None
     if parts is None:
         parts = [without_names(question, [o for o in names if o != n]) for n in names]
     return list(zip(typed, parts))

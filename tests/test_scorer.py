@@ -167,3 +167,7 @@ def test_a_question_about_two_named_documents_splits_into_one_question_per_name(
     parts = dict(split_by_names(q.text, q.names))
     assert "Hòa Phong" not in parts["Lâm Giang"] and "Lâm Giang" in parts["Lâm Giang"]
     assert "Lâm Giang" not in parts["Hòa Phong"] and "Hòa Phong" in parts["Hòa Phong"]
+    # one name or none: the question is its own only part
+    q = understand("Cơ quan nào chủ trì kiểm tra nước ở Lâm Giang?")
+    assert split_by_names(q.text, q.names) == [("Lâm Giang", q.text)]
+    assert split_by_names("Ai ký?", ()) == []
