@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -156,20 +157,29 @@ def _lower_first(text: str) -> str:
     return " ".join(head + words[len(head):])
 
 
+# an amount of money as plans write it: "4,5 tỷ đồng", "500.000 đồng", "12 triệu đồng"
+_MONEY = re.compile(r"\d[\d.,]*\s*(?:tỷ|triệu|nghìn|ngàn)?\s*đồng")
+
+
 def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
     """Unanswerable questions close to a document: the duties of an agency another document of
-    the index names and this one never does ("<agency> có nhiệm vụ gì trong <title>?"), and who
+    the index names and this one never does ("<agency> có nhiệm vụ gì trong <title>?"), who
     leads one of its tasks in a place named by another document and not by this one ("Cơ quan
-    nào chủ trì <task> ở <place>?"). They teach the refusal what a near miss looks like."""
+    nào chủ trì <task> ở <place>?"), the deadline of one of its tasks whose row gives none, and
+    the budget of a plan that states no amount of money. They teach the refusal what a near
+    miss looks like: the document is the right one, what is asked is not in it."""
     snap = assistant.searcher.snapshot()
     agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)
                        if starts_agency(a) and 3 <= len(a.split()) <= 8 and "," not in a})
     places = sorted({h.noi_ban_hanh for h in snap.headers.values() if h.noi_ban_hanh})
     tasks: dict[str, list[str]] = {}
+    undated: dict[str, list[str]] = {}
     for r in snap.obligations:
         task = " ".join(clean(r.task).split()[:10]).rstrip(",;:.")
         if len(task) >= 12 and r.source in ("fields", "table") and "|" not in task:
             tasks.setdefault(r.doc, []).append(_lower_first(task))
+            if r.deadline is None:
+                undated.setdefault(r.doc, []).append(_lower_first(task))
     out: list[GoldItem] = []
 
     def pick(options: list[str], doc: str, salt: str) -> list[str]:
@@ -187,6 +197,12 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
         for task, pl in zip(pick(tasks.get(doc, []), doc, "t"), pick(elsewhere, doc, "p") * per_doc):
             out.append(GoldItem(f"n-{hashlib.sha1((doc + task + pl).encode()).hexdigest()[:8]}",
                                 f"Cơ quan nào chủ trì {task} ở {pl}?", "unanswerable", (doc,), (), ()))
+        for task in pick(undated.get(doc, []), doc, "d")[:2]:
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + task + 'd').encode()).hexdigest()[:8]}",
+                                f"Thời hạn {task} là khi nào?", "unanswerable", (doc,), (), ()))
+        if title and not _MONEY.search(assistant.searcher.document_text(doc)):
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + 'money').encode()).hexdigest()[:8]}",
+                                f"Tổng kinh phí thực hiện {title} là bao nhiêu tỷ đồng?", "unanswerable", (doc,), (), ()))
     return out
 
 
