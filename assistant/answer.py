@@ -12,8 +12,8 @@ import math
 from typing import Callable
 
 from assistant.scorer import Candidate, Weights, p_answerable, score
-from ingest.agencies import starts_agency
 from assistant.types import Citation
+from ingest.agencies import starts_agency
 from ingest.normalize import display
 from ingest.structure import clean
 from ingest.types import Section
@@ -61,9 +61,9 @@ def compose(chosen: list[Candidate], section_at: Callable[[str, int], Section | 
             who: bool = False) -> tuple[str, list[Citation]]:
     """One block per document, units in document order, each quoted whole with its section.
 
-    ``who``: the question asks for an agency. A unit that does not start with one is done by the
-    agency its section heading names ("1. Ban Tuyên giáo …" over its tasks): the heading is cited too, so
-    the agency the answer gives is checkable in a quote."""
+    ``who``: the question asks for an agency. A unit that does not start with one is done by
+    the agency its section heading names ("1. Ban Tuyên giáo …" over its tasks): the heading is
+    cited too, so the agency the answer gives is checkable in a quote."""
     citations: list[Citation] = []
     cited: set[tuple[str, int]] = set()
     by_doc: dict[str, list[Candidate]] = {}

@@ -202,7 +202,8 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
                                 f"Thời hạn {task} là khi nào?", "unanswerable", (doc,), (), ()))
         if title and not _MONEY.search(assistant.searcher.document_text(doc)):
             out.append(GoldItem(f"n-{hashlib.sha1((doc + 'money').encode()).hexdigest()[:8]}",
-                                f"Tổng kinh phí thực hiện {title} là bao nhiêu tỷ đồng?", "unanswerable", (doc,), (), ()))
+                                f"Tổng kinh phí thực hiện {title} là bao nhiêu tỷ đồng?", "unanswerable",
+                                (doc,), (), ()))
     return out
 
 
