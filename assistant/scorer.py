@@ -214,7 +214,7 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
     number = has_num and (not q.measure or bool(re.search(_MEASURE.get(q.measure, rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b"),
                                                           stripped)))
-    return ((p.get("lead", 0.0) + p.get("partner", 0.0) + p.get("duties", 0.0)) * (not agency)
+    return (q.asks_agency * (not agency)
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
 

@@ -179,8 +179,8 @@ class Assistant:
             else:  # each part answered on its own; a part with no answer is said to have none
                 picks = [(typed, choose(p, weights)[0]) for typed, p in parts]
                 chosen = list({(c.unit.doc, c.unit.start): c for _, p in picks for c in p}.values())
-            who = sum(q.intents.get(i, 0.0) for i in ("lead", "partner", "duties")) >= 0.5
-            text, citations = compose(chosen, lambda doc, pos: self.section_at(doc, pos, snap), who) if chosen else ("", [])
+            text, citations = compose(chosen, lambda doc, pos: self.section_at(doc, pos, snap),
+                                      q.asks_agency >= 0.5) if chosen else ("", [])
             if chosen and parts:
                 text += "".join(f"\n{PART_MISSING.format(name=typed)}" for typed, p in picks if not p)
             if self.generator is None:

@@ -59,6 +59,11 @@ class Question:
     measure: str = ""  # the stripped word a quantity is asked in ("ty" of "bao nhiêu tỷ đồng")
     subject: str = ""  # whose duties are asked ("so tai chinh tay ninh" of "Sở Tài chính Tây Ninh có nhiệm vụ gì?")
 
+    @property
+    def asks_agency(self) -> float:
+        """Probability that an agency is the answer: who leads, who partners, whose duties."""
+        return sum(self.intents.get(i, 0.0) for i in ("lead", "partner", "duties"))
+
 
 def understand(question: str) -> Question:
     s = strip(question)

@@ -186,7 +186,8 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
         return sorted(options, key=lambda o: hashlib.sha1(f"{doc}{salt}{o}".encode()).hexdigest())[:per_doc]
 
     for doc in snap.titles:
-        text = strip(canonical(assistant.searcher.document_text(doc))).lower()
+        raw = assistant.searcher.document_text(doc)
+        text = strip(canonical(raw)).lower()
         title = _lower_first(" ".join(clean(snap.titles.get(doc, "")).split()[:12]))
         absent = [a for a in agencies if strip(" ".join(a.split()[:4])).lower() not in text]
         for a in pick(absent, doc, "a") if title else ():
@@ -200,7 +201,7 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
         for task in pick(undated.get(doc, []), doc, "d")[:2]:
             out.append(GoldItem(f"n-{hashlib.sha1((doc + task + 'd').encode()).hexdigest()[:8]}",
                                 f"Thời hạn {task} là khi nào?", "unanswerable", (doc,), (), ()))
-        if title and not _MONEY.search(assistant.searcher.document_text(doc)):
+        if title and not _MONEY.search(raw):
             out.append(GoldItem(f"n-{hashlib.sha1((doc + 'money').encode()).hexdigest()[:8]}",
                                 f"Tổng kinh phí thực hiện {title} là bao nhiêu tỷ đồng?", "unanswerable",
                                 (doc,), (), ()))
