@@ -326,9 +326,12 @@ def fit_without(rows: list[QRow], docs: frozenset[str], held_ids: set[str] = fro
     return fit([r for r in rows if not (r.docs & docs) and r.id not in held_ids])
 
 
-def cross_fit_summary(rows: list[QRow], names: list[str] | None = None) -> dict[str, dict[str, float]]:
+def cross_fit_summary(rows: list[QRow], names: list[str] | None = None,
+                      train: list[QRow] | None = None) -> dict[str, dict[str, float]]:
     """Per set, cross-fitted by document: share of answerable questions whose best unit is a
-    gold one (top1) or among the quoted ones (top3), false refusals, unanswerable refused."""
+    gold one (top1) or among the quoted ones (top3), false refusals, unanswerable refused.
+    ``train``: the rows the weights are fitted on (default ``rows``)."""
+    train = rows if train is None else train
     out: dict[str, dict[str, float]] = {}
     fitted: dict[frozenset, Weights] = {}
     by_set: dict[str, list[tuple[bool, bool, bool, bool]]] = {}
@@ -337,7 +340,7 @@ def cross_fit_summary(rows: list[QRow], names: list[str] | None = None) -> dict[
             continue
         key = r.docs or frozenset({"#" + r.id})
         if key not in fitted:
-            fitted[key] = fit_without(rows, r.docs, {r.id})
+            fitted[key] = fit_without(train, r.docs, {r.id})
         w = fitted[key]
         p = w.unit.logit(r.x)
         order = np.argsort(-p)
@@ -355,11 +358,33 @@ def cross_fit_summary(rows: list[QRow], names: list[str] | None = None) -> dict[
     return out
 
 
+def stability(rows: list[QRow], names: list[str], runs: int = 10, drop: float = 0.1,
+              seed: int = 0) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """How far the cross-fitted metrics move when the training questions change a little: each
+    run fits without a random share ``drop`` of the training rows (any kind) and scores every
+    set's questions cross-fitted as usual. Per set and metric: (mean, min, max) over the runs.
+    A change to the answerer whose effect lies inside that range is not evidence of a gain."""
+    rng = np.random.default_rng(seed)
+    results: list[dict[str, dict[str, float]]] = []
+    for _ in range(runs):
+        keep = rng.random(len(rows)) >= drop
+        results.append(cross_fit_summary(rows, names, [r for r, k in zip(rows, keep) if k]))
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for name in results[0]:
+        for metric in results[0][name]:
+            vals = [float(res[name][metric]) for res in results]
+            out.setdefault(name, {})[metric] = (round(float(np.mean(vals)), 9), min(vals), max(vals))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=WEIGHTS, help=f"weights file (default {WEIGHTS})")
     p.add_argument("--index", action="append", default=[], metavar="SET=DIR",
                    help="use this index for a set instead of indexing its documents into the cache")
+    p.add_argument("--stability", type=int, default=0, metavar="RUNS",
+                   help="also refit RUNS times, each without a random tenth of the training rows, and print "
+                        "the spread of the cross-fitted metrics (the noise a change must beat)")
     args = p.parse_args(argv)
     data = collect(SETS, dict((n, Path(d)) for n, d in (x.split("=", 1) for x in args.index)))
     rows = [r for rs in data.values() for r in rs]
@@ -373,6 +398,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, m in cross_fit_summary(rows, names).items():
         print(f"cross-fitted by document, {name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                                                for k, v in m.items()))
+    if args.stability:
+        for name, m in stability(rows, names, args.stability).items():
+            print(f"spread over {args.stability} refits, {name}: " + ", ".join(
+                f"{k} {a:.3f} [{lo:.3f}, {hi:.3f}]" for k, (a, lo, hi) in m.items() if k != "answerable"))
     return 0
 
 

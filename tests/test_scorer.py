@@ -179,3 +179,24 @@ def test_a_question_about_two_named_documents_splits_into_one_question_per_name(
     q = understand("Cơ quan nào chủ trì kiểm tra nước ở Lâm Giang?")
     assert split_by_names(q.text, q.names) == [("Lâm Giang", q.text)]
     assert split_by_names("Ai ký?", ()) == []
+
+
+def test_stability_reports_the_spread_of_refits():
+    """No training row dropped: every refit is the cross-fitted summary itself. Rows dropped:
+    the same seed gives the same spread, and each mean lies within its range."""
+    from eval.fit import cross_fit_summary, stability
+
+    rows = _rows()
+    names = ["a" if i % 2 else "b" for i in range(len(rows))]
+    exact = cross_fit_summary(rows, names)
+    same = stability(rows, names, runs=2, drop=0.0)
+    assert set(same) == set(exact) == {"a", "b"}
+    for name, m in exact.items():
+        for metric, v in m.items():
+            if v == v:  # nan when a set has no unanswerable question
+                assert same[name][metric] == (v, v, v)
+    spread = stability(rows, names, runs=3, drop=0.3, seed=4)
+    assert repr(spread) == repr(stability(rows, names, runs=3, drop=0.3, seed=4))  # nan != nan
+    for m in spread.values():
+        for mean, lo, hi in m.values():
+            assert lo <= mean <= hi or mean != mean
