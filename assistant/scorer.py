@@ -41,9 +41,10 @@ FEATURES = (["dense", "dense_gap", "cover", "cover_ctx", "context_cover", "rares
             + ["p_cited_document*docnum", "p_quantity*number", "p_content*prose"]
             + [f"kind_{k}" for k in KINDS]
             + ["miss_doc", "miss_rarest_doc", "names_pair", "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing",
-               "english"])
+               "english", "miss_agency_doc", "miss_agency_pair"])
 ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "names_pair", "top_kind_asked",
-                       "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing", "asked_missing_top3", "english")
+                       "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing", "asked_missing_top3", "english",
+                       "miss_agency_pair")
 
 
 @dataclass
@@ -181,10 +182,10 @@ _ASKED = [n for n in FEATURES if n.startswith("p_") and "*not_" not in n]
 
 def answerable_features(cands: list[Candidate]) -> np.ndarray:
     """The best candidate's score, its margin over the next, its dense similarity and whether
-    its document names the question's places; the best coverage and rarest-word match of all
-    candidates. ``cands``: scored, best first."""
+    its document names the question's places and agencies; the best coverage and rarest-word
+    match of all candidates. ``cands``: scored, best first."""
     if not cands:
-        return np.array([-10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+        return np.array([-10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0])
     best = cands[0].features
     allx = np.stack([c.features for c in cands])
     margin = cands[0].score - cands[1].score if len(cands) > 1 else 5.0
@@ -192,7 +193,7 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
                      allx[:, _AT["rarest"]].max(), best[_AT["names_pair"]],
                      sum(best[_AT[n]] for n in _ASKED),
                      *(best[_AT[n]] for n in ("miss_pair", "miss_rarest_pair", "miss_index", "asked_missing")),
-                     allx[:3, _AT["asked_missing"]].min(), best[_AT["english"]]])
+                     allx[:3, _AT["asked_missing"]].min(), best[_AT["english"]], best[_AT["miss_agency_pair"]]])
 
 
 _NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
@@ -221,6 +222,21 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
 def _phrase(text: str) -> str:
     """The diacritic-free syllables, space-separated and space-enclosed, for phrase search."""
     return " " + " ".join(re.findall(r"\w+", strip(text).lower())) + " "
+
+
+def _agencies_named(question: str) -> list[str]:
+    """The agencies a question names, as folded phrases of their head and the capitalised word
+    after it: "Hội Nông dân huyện Lạc Sơn có nhiệm vụ gì" -> " hoi nong ". An abbreviation the
+    alias table does not expand ("Đài PT-TH") is written many ways and is left out."""
+    out = []
+    text = canonical(question)
+    for m in _AGENCY.finditer(text):
+        after = text[m.end():].split(maxsplit=1)
+        word = after[0] if after else ""
+        if not word[:1].isupper() or sum(c.isupper() for c in word) > 1:
+            continue
+        out.append(_phrase(m.group(0) + " " + word))
+    return list(dict.fromkeys(out))  # each once: the share missing counts agencies, not mentions
 
 
 def _heads(name: str) -> list[str]:
@@ -283,6 +299,13 @@ class Featurizer:
         names_pair = {d: max(len(f | g) for g in named_in.values()) / len(q.names) if q.names else 1.0
                       for d, f in named_in.items()}
         q_sylls = {t for t in self._terms(q.text) if t.startswith("y:")}
+        # agencies the question names that a document (or the best pair of documents) never names
+        named_agencies = _agencies_named(q.text)
+        has_agency = {d: frozenset(a for a in named_agencies if a in self._phrases(d)) for d in found}
+        n_agencies = len(named_agencies) or 1
+        miss_agency = {d: (len(set(named_agencies) - f) / n_agencies,
+                           min(len(set(named_agencies) - (f | g)) for g in has_agency.values()) / n_agencies)
+                       for d, f in has_agency.items()}
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
             hit = hits[rank]
@@ -315,7 +338,8 @@ class Featurizer:
                   probs.get("quantity", 0.0) * has_num,
                   probs.get("content", 0.0) * (u.kind in ("sentence", "item"))]
             x += [float(u.kind == k) for k in KINDS]
-            x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, stripped, has_num), eng]
+            x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, stripped, has_num), eng,
+                  *miss_agency[u.doc]]
             about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
             out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out

@@ -95,8 +95,7 @@ def test_who_signed_quotes_the_header_field(own):
 
 @pytest.mark.parametrize("question", [
     "Kinh phí mua xe cứu hỏa cho Hạt Kiểm lâm là bao nhiêu chiếc?",
-    pytest.param("Hội Nông dân tỉnh Lâm Giang chủ trì việc gì trong chỉ thị chữa cháy rừng?",
-                 marks=pytest.mark.xfail(reason="known limit: an agency the plan never names", strict=False)),
+    "Hội Nông dân tỉnh Lâm Giang chủ trì việc gì trong chỉ thị chữa cháy rừng?",  # an agency no plan names
     "Công thức nấu phở bò gồm những gì?",
 ])
 def test_near_misses_are_refused(own, question):

@@ -200,3 +200,32 @@ def test_stability_reports_the_spread_of_refits():
     for m in spread.values():
         for mean, lo, hi in m.values():
             assert lo <= mean <= hi or mean != mean
+
+
+def test_an_agency_the_question_names_and_the_plan_never_does_is_a_feature(tmp_path, embedder):
+    """"Hội Nông dân" is named by no plan of ours: every candidate misses it. "Phòng Văn hóa
+    và Thông tin" is named by the tourism plan: its candidates do not. Lower-case words after a
+    head ("Huyện ủy phải …") and abbreviations the alias table does not know are not names."""
+    from pathlib import Path
+
+    from assistant.scorer import FEATURES, _agencies_named
+    from assistant.service import Assistant
+    from index.indexer import Indexer
+
+    assert _agencies_named("Hội Nông dân huyện Lạc Sơn có nhiệm vụ gì?") == [" hoi nong "]
+    assert _agencies_named("Ngân hàng Chính sách xã hội huyện làm gì?") == [" ngan hang chinh "]
+    assert _agencies_named("Huyện ủy phải giám sát mấy đảng ủy?") == []
+    assert _agencies_named("Đài PT-TH phải làm chuyên mục gì?") == []
+    assert _agencies_named("Sở Y tế chủ trì, Sở Y tế báo cáo") == [" so y "]
+
+    own = Path(__file__).resolve().parent.parent / "eval" / "data" / "own"
+    Indexer(tmp_path, embedder).ingest([own])
+    a = Assistant(tmp_path, embedder)
+    at = FEATURES.index("miss_agency_doc")
+    _, _, cands = a.candidates("Hội Nông dân huyện Lạc Sơn có nhiệm vụ gì trong kế hoạch du lịch cộng đồng?")
+    assert cands and all(c.features[at] == 1.0 and c.features[at + 1] == 1.0 for c in cands)
+    _, _, cands = a.candidates("Phòng Văn hóa và Thông tin huyện chủ trì việc gì trong kế hoạch du lịch "
+                               "cộng đồng?")
+    tourism = [c for c in cands if c.unit.doc == "kh_chuyendoi_xanh.txt"]
+    assert tourism and all(c.features[at] == 0.0 for c in tourism)
+    assert all(c.features[at + 1] == 0.0 for c in cands)  # the best pair of documents names it
