@@ -300,11 +300,11 @@ class Featurizer:
                       for d, f in named_in.items()}
         q_sylls = {t for t in self._terms(q.text) if t.startswith("y:")}
         # agencies the question names that a document (or the best pair of documents) never names
-        named_agencies = _agencies_named(q.text)
-        has_agency = {d: frozenset(a for a in named_agencies if a in self._phrases(d)) for d in found}
-        n_agencies = len(named_agencies) or 1
-        miss_agency = {d: (len(set(named_agencies) - f) / n_agencies,
-                           min(len(set(named_agencies) - (f | g)) for g in has_agency.values()) / n_agencies)
+        agencies = frozenset(_agencies_named(q.text))
+        has_agency = {d: frozenset(a for a in agencies if a in self._phrases(d)) for d in found}
+        n_agencies = len(agencies) or 1
+        miss_agency = {d: (len(agencies - f) / n_agencies,
+                           min(len(agencies - (f | g)) for g in has_agency.values()) / n_agencies)
                        for d, f in has_agency.items()}
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):

@@ -69,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit", help="khớp lại trọng số bộ chấm điểm câu trả lời (python -m eval.fit)")
     f.add_argument("--out", type=Path, default=None, help="tệp trọng số JSON (mặc định assistant/data/scorer.json)")
     f.add_argument("--stability", type=int, default=0, metavar="N",
-                   help="khớp lại thêm N lần, mỗi lần bỏ ngẫu nhiên 1/10 dữ liệu huấn luyện, và in độ dao động của các số đo")
+                   help="khớp lại thêm N lần, mỗi lần bỏ ngẫu nhiên 1/10 dữ liệu huấn luyện, "
+                        "và in độ dao động của các số đo")
     f.set_defaults(func=lambda a: __import__("eval.fit").fit.main(
         (["--out", str(a.out)] if a.out else []) + (["--stability", str(a.stability)] if a.stability else [])))
 
