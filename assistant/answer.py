@@ -23,12 +23,14 @@ MAX_DUTIES = 6  # units quoted for an agency's duties
 NEAR_BEST = math.log(2)  # a further unit is quoted when it is at least half as likely as the best
 
 
-def choose(cands: list[Candidate], weights: Weights) -> tuple[list[Candidate], float]:
+def choose(cands: list[Candidate], weights: Weights, each_document: bool = False) -> tuple[list[Candidate], float]:
     """(units to quote, P(answerable)); no units means: refuse.
 
     Besides the units scored near the best: when the question asks for an agency's duties, the
     best document's units that name it; when the question names places or bodies the best
-    unit's document lacks, the best unit of a document that has them (two plans compared)."""
+    unit's document lacks, the best unit of a document that has them (two plans compared);
+    ``each_document`` ("which plans say …"): the best unit of every other document whose own
+    candidates pass the same refusal gate."""
     ranked = score(cands, weights)
     p = p_answerable(ranked, weights)
     if not ranked or p < weights.threshold:
@@ -54,6 +56,12 @@ def choose(cands: list[Candidate], weights: Weights) -> tuple[list[Candidate], f
             add(c)
             docs.add(c.unit.doc)
             break
+    if each_document:
+        for doc in dict.fromkeys(c.unit.doc for c in ranked):
+            own = [c for c in ranked if c.unit.doc == doc]  # ranked: still best first
+            if doc not in docs and len(docs) < MAX_UNITS and p_answerable(own, weights) >= weights.threshold:
+                add(own[0])
+                docs.add(doc)
     return chosen, p
 
 

@@ -175,7 +175,7 @@ class Assistant:
             weights = self.weights or load_weights()
             parts = self._parts(q, cands, snap, k, docs, filters)
             if parts is None:
-                chosen, _ = choose(cands, weights)
+                chosen, _ = choose(cands, weights, q.intent == "documents")
             else:  # each part answered on its own; a part with no answer is said to have none
                 picks = [(typed, choose(p, weights)[0]) for typed, p in parts]
                 chosen = list({(c.unit.doc, c.unit.start): c for _, p in picks for c in p}.values())

@@ -145,13 +145,23 @@ def _parallel(question: str, low: str, where: list[int], at: list[tuple[int, int
     tail = question[where[spans[-1][1] - 1] + 1:]
     parts = [(head + question[where[a]:where[b - 1] + 1]).strip(" ,;") for a, b in zip(starts, ends)]
     parts = [p if i == len(parts) - 1 or _asks(p) else p + tail for i, p in enumerate(parts)]
+    # a part that kept none of the question's asking words ("…, and which one under B?") says
+    # what it asks only through another part: it is the question without the other names
+    if _cued(question):
+        names = [low[a:b] for a, b in at]
+        parts = [p if _cued(p) else without_names(question, names[:i] + names[i + 1:])
+                 for p, i in zip(parts, order)]
     return [parts[order.index(i)] for i in range(len(at))]
+
+
+def _cued(text: str) -> bool:
+    s = strip(text).lower()
+    return any(re.search(p, s) for cues in INTENT_CUES.values() for p in cues)
 
 
 def _asks(text: str) -> bool:
     s = strip(text).lower()
-    return bool(re.search(r"\b(nao|gi|ai|sao|bao nhieu|what|which|who|when|how)\b", s)) or \
-        any(re.search(p, s) for cues in INTENT_CUES.values() for p in cues)
+    return bool(re.search(r"\b(nao|gi|ai|sao|bao nhieu|what|which|who|when|how)\b", s)) or _cued(text)
 
 
 def without_names(question: str, names: list[str]) -> str:

@@ -44,6 +44,21 @@ def test_two_plans_compared_cite_a_unit_of_each(own):
     assert "Sở Nông nghiệp và Môi trường theo dõi" in fire and "tổng hợp báo cáo" in fire, ans.text
 
 
+    # the second part asks only through the first ("…, and which one under …"): it keeps the question
+    ans = _answer(own, "Which agency is the focal point for compiling reports under the Son Tra water plan, "
+                       "and which one under the Lam Giang forest fire directive?")
+    fire = " ".join(c.quote for c in ans.citations if c.doc == FIRE)
+    assert "Sở Nông nghiệp và Môi trường theo dõi" in fire and "tổng hợp báo cáo" in fire, ans.text
+
+
+def test_which_plans_say_it_cites_each_plan_that_does(own):
+    """"Những văn bản nào …": the best unit of every plan whose own candidates pass the refusal
+    gate, each cited; the tourism plan, whose reporting body is another, is not among them."""
+    ans = _answer(own, "Những văn bản nào giao Sở Nông nghiệp và Môi trường tổng hợp báo cáo Ủy ban nhân dân tỉnh?")
+    assert not ans.refused
+    assert {c.doc for c in ans.citations} == {FIRE, WATER}, ans.text
+    assert all("Sở Nông nghiệp và Môi trường" in c.quote for c in ans.citations), ans.text
+
 
 def test_a_part_the_plans_do_not_answer_is_said_to_have_no_answer(own):
     """Lâm Giang's directive has no wind-power task: its part gets no citation, and the answer

@@ -170,6 +170,11 @@ def test_a_question_about_two_named_documents_splits_into_one_question_per_name(
     assert split_by_names(q.text, q.names) == [
         ("Hòa Phong", "Kế hoạch của Hòa Phong lần lượt do cơ quan nào ban hành?"),
         ("Lâm Giang", "kế hoạch của Lâm Giang lần lượt do cơ quan nào ban hành?")]
+    # a part that kept none of the asking words is the question without the other names
+    q = understand("Which agency compiles reports under the Hoa Phong plan, and which one under the Lam Giang directive?")
+    assert split_by_names(q.text, q.names) == [
+        ("Hoa Phong", "Which agency compiles reports under the Hoa Phong plan"),
+        ("Lam Giang", "Which agency compiles reports under the plan, and which one under the Lam Giang directive?")]
     # no parallel form (nothing joins the names): each part is the question without the other name
     q = understand("Sở Y tế Lâm Giang gửi báo cáo cho Hòa Phong khi nào?")
     parts = dict(split_by_names(q.text, q.names))
