@@ -292,10 +292,13 @@ class Featurizer:
             return (sum(w for t, w in seen.items() if t not in has) / terms.total,
                     float(bool(rarest) and rarest not in has))
 
-        # what the question asks that a pair of candidate documents lacks together: a question
-        # comparing two plans names in each plan the other's places and bodies
-        miss_pair = {d: min((miss(f | g) for g in found.values()), default=(1.0, 1.0)) for d, f in found.items()}
         named_in = {d: frozenset(n for n in q.names if self.names_in(d, n)) for d in found}
+        # what the question asks that a pair of candidate documents lacks together: a question
+        # comparing two plans names in each plan the other's places and bodies. A document that
+        # names all the question names is the one asked about: it is judged alone.
+        alone = {d: bool(q.names) and len(n) == len(q.names) for d, n in named_in.items()}
+        miss_pair = {d: miss(f) if alone[d] else min((miss(f | g) for g in found.values()), default=(1.0, 1.0))
+                     for d, f in found.items()}
         names_pair = {d: max(len(f | g) for g in named_in.values()) / len(q.names) if q.names else 1.0
                       for d, f in named_in.items()}
         q_sylls = {t for t in self._terms(q.text) if t.startswith("y:")}
@@ -304,7 +307,7 @@ class Featurizer:
         has_agency = {d: frozenset(a for a in agencies if a in self._phrases(d)) for d in found}
         n_agencies = len(agencies) or 1
         miss_agency = {d: (len(agencies - f) / n_agencies,
-                           min(len(agencies - (f | g)) for g in has_agency.values()) / n_agencies)
+                           min(len(agencies - (f if alone[d] else f | g)) for g in has_agency.values()) / n_agencies)
                        for d, f in has_agency.items()}
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):

@@ -296,7 +296,8 @@ def _answerable_x(rows: list[QRow], weights_unit) -> np.ndarray:
 
 
 def fit(rows: list[QRow], info: dict | None = None) -> Weights:
-    """Unit model on all rows; P(answerable) and its threshold on out-of-fold unit scores."""
+    """Unit model on all rows; P(answerable) on out-of-fold unit scores; its threshold on
+    out-of-fold P(answerable)."""
     # one order whatever order the rows came in, and features rounded below the noise of query
     # vectors computed on a busy machine: the same data always gives the same weights
     rows = [replace(r, x=np.round(r.x, ROUND)) for r in rows]
@@ -315,7 +316,11 @@ def fit(rows: list[QRow], info: dict | None = None) -> Weights:
     aw = np.array([0.0 if r.templated and r.answerable else r.weight * (NEAR_MISS_WEIGHT if r.templated else 1.0)
                    for r in rows])
     answerable = fit_logistic(ax, ay, L2, aw)
-    p = answerable.predict(ax)
+    # the threshold is read off P(answerable) of held-out folds too: in-sample P flatters
+    p = np.zeros(len(rows))
+    for g in sorted(set(groups)):
+        tr = np.array([gg != g for gg in groups])
+        p[~tr] = fit_logistic(ax[tr], ay[tr], L2, aw[tr]).predict(ax[~tr])
     real = np.array([r.answerable and not r.templated and r.weight == 1.0 for r in rows])
     threshold = float(np.quantile(p[real], MAX_FALSE_REFUSALS)) if real.any() else 0.5
     return Weights(unit, answerable, threshold, info or {})

@@ -130,3 +130,20 @@ def test_a_question_over_two_plans_is_measured_against_the_pair(own):
         x = next(c.features for c in cands if c.unit.doc == doc)
         assert x[at["names"]] == 0.5 and x[at["names_pair"]] == 1.0
         assert x[at["miss_pair"]] < x[at["miss_doc"]]
+
+
+def test_a_question_about_one_named_plan_is_measured_against_that_plan_alone(own):
+    """The question names the Lâm Giang directive and asks for a task of the Sơn Trà plan (the
+    water plant upgrade): the directive lacks it, and the water plan having it does not make
+    up for that — miss_pair is the directive's own miss, not the pair's."""
+    from assistant.scorer import FEATURES
+
+    at = {n: i for i, n in enumerate(FEATURES)}
+    _, _, cands = own.candidates("Theo chỉ thị phòng cháy chữa cháy rừng của Lâm Giang, cơ quan nào chủ trì nâng cấp "
+                                 "nhà máy nước?")
+    docs = {c.unit.doc for c in cands}
+    assert {FIRE, WATER} <= docs
+    fire = next(c.features for c in cands if c.unit.doc == FIRE)
+    assert fire[at["miss_pair"]] == fire[at["miss_doc"]] > 0
+    water = next(c.features for c in cands if c.unit.doc == WATER)  # names no Lâm Giang: judged with a partner
+    assert water[at["miss_pair"]] < water[at["miss_doc"]]
