@@ -306,8 +306,9 @@ class Featurizer:
         agencies = frozenset(_agencies_named(q.text))
         has_agency = {d: frozenset(a for a in agencies if a in self._phrases(d)) for d in found}
         n_agencies = len(agencies) or 1
-        miss_agency = {d: (len(agencies - f) / n_agencies,
-                           min(len(agencies - (f if alone[d] else f | g)) for g in has_agency.values()) / n_agencies)
+        own_miss = {d: len(agencies - f) / n_agencies for d, f in has_agency.items()}
+        miss_agency = {d: (own_miss[d], own_miss[d] if alone[d] else
+                           min(len(agencies - (f | g)) for g in has_agency.values()) / n_agencies)
                        for d, f in has_agency.items()}
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):

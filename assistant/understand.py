@@ -67,7 +67,7 @@ class Question:
 
 def understand(question: str) -> Question:
     s = strip(question)
-    found = [name for name in INTENT_ORDER if any(re.search(p, s) for p in INTENT_CUES[name])]
+    found = _cues(s)
     intent = found[0] if found else "content"
     mass = {name: (2.0 if i == 0 else 1.0) for i, name in enumerate(found)} or {"content": 1.0}
     total = sum(mass.values())
@@ -154,9 +154,13 @@ def _parallel(question: str, low: str, where: list[int], at: list[tuple[int, int
     return [parts[order.index(i)] for i in range(len(at))]
 
 
+def _cues(stripped: str) -> list[str]:
+    """The intents whose cues a diacritic-free question has, in INTENT_ORDER."""
+    return [name for name in INTENT_ORDER if any(re.search(p, stripped) for p in INTENT_CUES[name])]
+
+
 def _cued(text: str) -> bool:
-    s = strip(text).lower()
-    return any(re.search(p, s) for cues in INTENT_CUES.values() for p in cues)
+    return bool(_cues(strip(text).lower()))
 
 
 def _asks(text: str) -> bool:
