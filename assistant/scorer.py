@@ -211,7 +211,9 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     asked measure ("bao nhiêu tỷ đồng") — that the unit does not state."""
     p = q.intents
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
-    time = "deadline" in unit.roles or bool(_TIME.search(unit.text))
+    # a time the question states itself ("… năm 2024 trước ngày nào?") does not answer it
+    times = [set(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(unit.text)]
+    time = any(not t or not t <= set(q.numbers) for t in times) or ("deadline" in unit.roles and not times)
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
     number = has_num and (not q.measure or bool(re.search(_MEASURE.get(q.measure, rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b"),
                                                           stripped)))
@@ -253,6 +255,7 @@ class Featurizer:
         self._issuers = issuers
         self._doc_terms = lru_cache(maxsize=64)(lambda name: terms_of(doc_text(name)))
         self._phrases = lru_cache(maxsize=64)(lambda name: _phrase(canonical(doc_text(name))))
+        self._phrases_of = lru_cache(maxsize=50_000)(lambda text: _phrase(canonical(text)))  # "Sở KH&CN" as spelled out
         # a unit's terms and its context's never change within one index generation
         self._terms = lru_cache(maxsize=50_000)(terms_of)
 
@@ -310,8 +313,13 @@ class Featurizer:
         miss_agency = {d: (own_miss[d], own_miss[d] if alone[d] else
                            min(len(agencies - (f | g)) for g in has_agency.values()) / n_agencies)
                        for d, f in has_agency.items()}
+        # a question naming a plan's place or body is answered from the plans that name most of
+        # its names ("theo chỉ thị của tỉnh Quảng Ngãi, …" never from the Đồng Nai plan)
+        most = max(map(len, named_in.values()), default=0)
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
+            if len(named_in[u.doc]) < most:
+                continue
             hit = hits[rank]
             if u.doc not in names_ok:
                 names_ok[u.doc] = len(named_in[u.doc]) / len(q.names) if q.names else 1.0
@@ -344,7 +352,7 @@ class Featurizer:
             x += [float(u.kind == k) for k in KINDS]
             x += [*miss_doc[u.doc], names_pair[u.doc], *miss_pair[u.doc], miss_index, asked_missing(q, u, stripped, has_num), eng,
                   *miss_agency[u.doc]]
-            about = bool(agency[u.doc]) and agency[u.doc] in _phrase(u.context + " | " + u.text)
+            about = bool(agency[u.doc]) and agency[u.doc] in self._phrases_of(u.context + " | " + u.text)
             out.append(Candidate(u, hit, rank, np.array(x, dtype=np.float64), lacks=lacks[u.doc], about=about))
         return out
 

@@ -3,11 +3,12 @@ cross-fitted by document.
 
     python -m eval.fit [--out assistant/data/scorer.json]
 
-Training data: the gold sets in SETS (each over its own documents, indexed once into
-$TRACUU_CACHE/fit/<name>), questions templated from their obligation rows ("Cơ quan nào chủ
-trì <task>?" with the row's field line as the gold), and every set's questions asked of the
-other sets' documents as unanswerable ones. A unit is a positive when its span overlaps a gold
-quote's span. Public research sets (../shared/bench) are never used here.
+Training data: the gold sets in SETS (each over its own documents, indexed once per ingest
+version into $TRACUU_CACHE/fit/<name>-<version>), questions templated from their obligation
+rows ("Cơ quan nào chủ trì <task>?" with the row's field line as the gold), and every set's
+questions asked of the other sets' documents as unanswerable ones. A unit is a positive when
+its span overlaps a gold quote's span. Public research sets (../shared/bench) are never used
+here.
 
 Cross-fitting: a question is scored by weights fitted without any question about its
 documents (templated ones included), so no number reported is measured on what it was fitted on.
@@ -67,10 +68,16 @@ def cache_dir() -> Path:
 
 
 def set_index(name: str, docs: Path, embedder=None) -> Path:
-    """The set's documents indexed once (unchanged files are skipped on later runs)."""
+    """The set's documents indexed once per version of the ingest code and tables (unchanged
+    files are skipped on later runs; an ingest change indexes them afresh)."""
     from index.indexer import Indexer
 
-    out = cache_dir() / name
+    h = hashlib.sha1()
+    for f in sorted((ROOT / "ingest").rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".tsv", ".txt", ".json"):
+            h.update(f.relative_to(ROOT).as_posix().encode())
+            h.update(f.read_bytes())
+    out = cache_dir() / f"{name}-{h.hexdigest()[:12]}"
     Indexer(out, embedder).ingest([docs])
     return out
 
@@ -208,8 +215,10 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
     return out
 
 
+# the code and tables the features are computed with (the alias table changes what a name is)
 _SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.py", "assistant/service.py",
-            "ingest/units.py", "index/search.py", "index/fusion.py", "index/rescore.py", "index/glossary.py")
+            "ingest/units.py", "index/search.py", "index/fusion.py", "index/rescore.py", "index/glossary.py",
+            "ingest/data/agency_aliases.tsv", "index/data/en_vi_glossary.tsv")
 
 
 def _rows_cached(key_parts: list[str], make) -> list[QRow]:

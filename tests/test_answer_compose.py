@@ -132,18 +132,27 @@ def test_a_question_over_two_plans_is_measured_against_the_pair(own):
         assert x[at["miss_pair"]] < x[at["miss_doc"]]
 
 
-def test_a_question_about_one_named_plan_is_measured_against_that_plan_alone(own):
+def test_a_question_naming_one_plan_is_answered_from_that_plan_alone(own):
     """The question names the Lâm Giang directive and asks for a task of the Sơn Trà plan (the
-    water plant upgrade): the directive lacks it, and the water plan having it does not make
-    up for that — miss_pair is the directive's own miss, not the pair's."""
+    water plant upgrade): the water plan is retrieved but its units are no candidates, the
+    directive's own miss is what counts, and nothing of the water plan is cited. Asked without
+    the name, the water plan answers."""
     from assistant.scorer import FEATURES
 
     at = {n: i for i, n in enumerate(FEATURES)}
-    _, _, cands = own.candidates("Theo chỉ thị phòng cháy chữa cháy rừng của Lâm Giang, cơ quan nào chủ trì nâng cấp "
-                                 "nhà máy nước?")
-    docs = {c.unit.doc for c in cands}
-    assert {FIRE, WATER} <= docs
-    fire = next(c.features for c in cands if c.unit.doc == FIRE)
-    assert fire[at["miss_pair"]] == fire[at["miss_doc"]] > 0
-    water = next(c.features for c in cands if c.unit.doc == WATER)  # names no Lâm Giang: judged with a partner
-    assert water[at["miss_pair"]] < water[at["miss_doc"]]
+    named = "Theo chỉ thị phòng cháy chữa cháy rừng của Lâm Giang, cơ quan nào chủ trì nâng cấp nhà máy nước?"
+    _, hits, cands = own.candidates(named)
+    assert WATER in {h.chunk.doc for h in hits}
+    assert cands and {c.unit.doc for c in cands} == {FIRE}
+    assert cands[0].features[at["miss_pair"]] == cands[0].features[at["miss_doc"]] > 0
+    assert all(c.doc != WATER for c in _answer(own, named).citations)
+    _, _, cands = own.candidates("Cơ quan nào chủ trì nâng cấp nhà máy nước?")
+    assert WATER in {c.unit.doc for c in cands}
+
+
+def test_the_agency_asked_about_is_found_however_a_unit_spells_it(own):
+    """Asked in full ("Ủy ban nhân dân huyện Nam Sơn"), a table row that writes "UBND huyện Nam
+    Sơn" is about that agency: the alias table is read on both sides."""
+    _, _, cands = own.candidates("Ủy ban nhân dân huyện Nam Sơn có nhiệm vụ gì trong kế hoạch nước sạch?")
+    rows = [c for c in cands if c.unit.doc == WATER and "UBND huyện Nam Sơn" in c.unit.text]
+    assert rows and all(c.about for c in rows)

@@ -159,6 +159,8 @@ def test_agency_lists_split_without_breaking_names():
     ("UBND tỉnh", "Ủy ban nhân dân tỉnh"), ("LĐLĐ huyện", "Liên đoàn Lao động huyện"),
     ("Đảng ủy TTXVN", "Đảng ủy Thông tấn xã Việt Nam"), ("Sở VHTTDL", VHTTDL), ("BTV Tỉnh ủy", "Ban Thường vụ Tỉnh ủy"),
     ("Uỷ ban nhân dân tỉnh", "Ủy ban nhân dân tỉnh"),
+    ("Sở KH&CN", "Sở Khoa học và Công nghệ"), ("Sở GD&DT", "Sở Giáo dục và Đào tạo"),
+    ("Sở NN&PTNT", "Sở Nông nghiệp và Phát triển nông thôn"), ("Sở TN&MT", "Sở Tài nguyên và Môi trường"),
 ])
 def test_aliases_map_to_one_name(alias, name):
     assert matches(alias, name)

@@ -124,6 +124,11 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     when = "Khi nào phải hoàn thành kiểm tra?"
     assert miss(when, "Hoàn thành kiểm tra trước ngày 30/6/2026.") == 0
     assert miss(when, "Kiểm tra chất lượng nước tại các công trình.") > 0.5
+    # a time the question states itself is no answer to it
+    year = "Các xã nộp báo cáo kết quả năm 2026 trước ngày nào?"
+    assert miss(year, "Các xã xây dựng kế hoạch năm 2026.") > 0.5
+    assert miss(year, "Các xã gửi báo cáo kết quả năm 2026 trước ngày 15/12/2026.") == 0
+    assert miss(year, "Các xã gửi báo cáo trong Quý IV.") == 0
 
 
 def test_names_are_places_and_bodies_not_english_words_or_abbreviations_cut():
