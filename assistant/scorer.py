@@ -314,11 +314,14 @@ class Featurizer:
                            min(len(agencies - (f | g)) for g in has_agency.values()) / n_agencies)
                        for d, f in has_agency.items()}
         # a question naming a plan's place or body is answered from the plans that name most of
-        # its names ("theo chỉ thị của tỉnh Quảng Ngãi, …" never from the Đồng Nai plan)
-        most = max(map(len, named_in.values()), default=0)
+        # its names ("theo chỉ thị của tỉnh Quảng Ngãi, …" never from the Đồng Nai plan), and of
+        # those the ones naming most places: a place names a plan, a body is named by many plans
+        bodies = set(q.bodies)
+        reach = {d: (len(n), len(n - bodies)) for d, n in named_in.items()}
+        most = max(reach.values(), default=(0, 0))
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
-            if len(named_in[u.doc]) < most:
+            if reach[u.doc] < most:
                 continue
             hit = hits[rank]
             if u.doc not in names_ok:

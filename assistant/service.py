@@ -126,12 +126,18 @@ class Assistant:
         """A question about several documents, each named by its place or body ("… of Cẩm Khê
         and … of Nghệ An"), is one question per name (understand.split_by_names), answered
         from the documents that name it: (the name as typed, that part's candidates). None when
-        no such split applies: fewer than two names, a candidate document names them all, or
-        the index has a name nowhere (the scorer's missing-word features judge that)."""
+        no such split applies: fewer than two names, a candidate document names them all or
+        all but bodies while naming a place, or the index has a name nowhere (the scorer's missing-word features judge that)."""
         if len(q.names) < 2:
             return None
         featurizer, _ = self._featurizer(snap)
-        if any(all(featurizer.names_in(d, n) for n in q.names) for d in {c.unit.doc for c in cands}):
+        bodies = set(q.bodies)
+        named = [{n for n in q.names if featurizer.names_in(d, n)} for d in sorted({c.unit.doc for c in cands})]
+        best = max(named, key=lambda s: (len(s), len(s - bodies)), default=set())
+        missing = [n for n in q.names if n not in best]
+        # a plan named by its place and a body it does not name ("Kế hoạch SXH của Sở Y tế Đồng
+        # Nai giao Sở KH&CN …"): asked of that plan, the body is no second plan to compare
+        if not missing or (best - bodies and set(missing) <= bodies):
             return None
         idf = snap.bm25.idf
         if not all(idf("s:" + n.replace(" ", "_")) > 0 or all(idf("y:" + s) > 0 for s in n.split())

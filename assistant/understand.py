@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.agencies import canonical
+from ingest.agencies import canonical, starts_agency
 from ingest.normalize import UPPER, has_diacritics, strip, strip_map
 from index.lexical import STOP_SYLLABLES
 
@@ -58,6 +58,7 @@ class Question:
     intents: dict[str, float] = field(default_factory=dict)
     measure: str = ""  # the stripped word a quantity is asked in ("ty" of "bao nhiêu tỷ đồng")
     subject: str = ""  # whose duties are asked ("so tai chinh tay ninh" of "Sở Tài chính Tây Ninh có nhiệm vụ gì?")
+    bodies: tuple[str, ...] = ()  # the names that name an agency ("so y" of "Sở Y tế"), not a place
 
     @property
     def asks_agency(self) -> float:
@@ -75,7 +76,7 @@ def understand(question: str) -> Question:
     # "… in Tây Ninh?" is English: place names keep their marks in any language
     unnamed = re.sub(rf"(?<![\w])[{UPPER}]\w*", " ", question)
     english = not has_diacritics(unnamed) and len(_ENGLISH.findall(s)) >= 2
-    names = []
+    names, bodies = [], []
     for m in _NAME.finditer(canonical(question)):  # "Sở TT&TT" is "Sở Thông tin và Truyền thông"
         words = m.group(1).split()
         if m.start() == 0:  # sentence-initial capital is not a name signal
@@ -89,6 +90,8 @@ def understand(question: str) -> Question:
             name = strip(run)
             if len(run.split()) >= 2 and not all(w in STOP_SYLLABLES for w in name.split()):
                 names.append(name)
+                if starts_agency(run):
+                    bodies.append(name)
     low = s.lower()
     measure = re.search(r"\b(?:bao nhieu|may)\s+(\w+)", low) if "quantity" in intents else None
     # the agency is what precedes the duties cue; its first words name it ("Sở Tài chính [Tây Ninh]")
@@ -96,7 +99,7 @@ def understand(question: str) -> Question:
                        strip(canonical(question)).lower()) if intent == "duties" and not english else None
     return Question(question, intent, english, tuple(names), tuple(re.findall(r"\d+", question)), intents,
                     measure.group(1) if measure and not english and measure.group(1) not in STOP_SYLLABLES else "",
-                    " ".join(re.findall(r"\w+", subject.group(1))[:6]) if subject else "")
+                    " ".join(re.findall(r"\w+", subject.group(1))[:6]) if subject else "", tuple(bodies))
 
 
 # what joins the parts of a question about two documents: "… của A và …", "… A so với …", "… A, and …"

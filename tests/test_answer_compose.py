@@ -150,6 +150,23 @@ def test_a_question_naming_one_plan_is_answered_from_that_plan_alone(own):
     assert WATER in {c.unit.doc for c in cands}
 
 
+def test_a_body_the_named_plan_does_not_name_is_no_second_plan(own):
+    """The Lâm Giang directive named by its place and issuer, and a body only the Sơn Trà plan
+    names (Sở Khoa học và Công nghệ, whose task is in that plan's table): the question is about
+    the directive, so the water plan's row is neither a candidate nor cited. Asked without the
+    directive, that row answers."""
+    from assistant.understand import understand
+
+    named = ("Theo chỉ thị chữa cháy rừng của Sở Nông nghiệp và Môi trường Lâm Giang, Sở Khoa học và Công nghệ "
+             "phải xây dựng phần mềm theo dõi công trình cấp nước trước ngày nào?")
+    assert set(understand(named).bodies) == {"so nong", "so khoa"}
+    _, _, cands = own.candidates(named)
+    assert {c.unit.doc for c in cands} == {FIRE}
+    assert all(c.doc != WATER for c in _answer(own, named).citations)
+    ans = _answer(own, "Sở Khoa học và Công nghệ phải xây dựng phần mềm theo dõi công trình cấp nước trước ngày nào?")
+    assert ans.citations and ans.citations[0].doc == WATER and "31/10/2026" in ans.citations[0].quote, ans.text
+
+
 def test_the_agency_asked_about_is_found_however_a_unit_spells_it(own):
     """Asked in full ("Ủy ban nhân dân huyện Nam Sơn"), a table row that writes "UBND huyện Nam
     Sơn" is about that agency: the alias table is read on both sides."""
