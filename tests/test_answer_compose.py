@@ -167,6 +167,14 @@ def test_a_body_the_named_plan_does_not_name_is_no_second_plan(own):
     assert ans.citations and ans.citations[0].doc == WATER and "31/10/2026" in ans.citations[0].quote, ans.text
 
 
+def test_an_english_question_finds_the_department_it_names(own):
+    """"Department of Science and Technology" is "Sở Khoa học và Công nghệ" (index/data/
+    en_vi_glossary.tsv): the water plan's row of that department is what is cited."""
+    ans = _answer(own, "What must the Department of Science and Technology do under the clean water plan?")
+    assert not ans.refused and ans.citations, ans.text
+    assert all(c.doc == WATER and "Sở Khoa học và Công nghệ" in c.quote for c in ans.citations), ans.text
+
+
 def test_the_agency_asked_about_is_found_however_a_unit_spells_it(own):
     """Asked in full ("Ủy ban nhân dân huyện Nam Sơn"), a table row that writes "UBND huyện Nam
     Sơn" is about that agency: the alias table is read on both sides."""

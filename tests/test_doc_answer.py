@@ -33,7 +33,6 @@ def test_a_duty_to_prepare_a_plan_is_not_the_plan_issuer(assistant):
     assert best.doc == TTXVN and best.kind != "header" and "Ban Tuyên giáo Đảng ủy TTXVN" in best.text
 
 
-@pytest.mark.xfail(reason="known limit: P(answerable) 0.34 under the threshold 0.37 (a false refusal)", strict=False)
 def test_a_duty_to_prepare_a_plan_is_answered(assistant):
     ans = assistant.ask("Đơn vị nào tham mưu xây dựng kế hoạch ở Thông tấn xã Việt Nam?")
     _cited_exactly(assistant, ans)

@@ -14,6 +14,14 @@ def test_longest_phrase_wins_and_possessives_are_ignored():
     assert glossary.expand("Cơ quan nào chủ trì?") == "Cơ quan nào chủ trì?"  # no English words, no change
 
 
+def test_the_apparatus_and_common_subjects_are_known():
+    """Ministries, departments and bodies, and the subjects plans are about, beyond one corpus."""
+    terms = glossary.vietnamese_terms("Which Politburo resolution do the Department of Science and Technology "
+                                      "and the steering committee follow on dengue and disaster prevention?")
+    assert {"Bộ Chính trị", "Khoa học và Công nghệ", "Ban Chỉ đạo", "sốt xuất huyết"} <= set(terms)
+    assert "phòng, chống thiên tai" in terms and "thiên tai" not in terms  # the longer phrase took the words
+
+
 def test_a_malformed_glossary_line_names_the_file_and_line(tmp_path):
     bad = tmp_path / "g.tsv"
     bad.write_text("# comment\nlead\tchủ trì\nno tab here\n", encoding="utf-8")
