@@ -20,6 +20,8 @@ from ingest.types import Footnote
 
 _FOOTNOTE = re.compile(r"^([" + SUPERSCRIPTS + r"]+)\s+\S")
 _MARKER = re.compile(r"(?<=[^\s" + SUPERSCRIPTS + r"])([" + SUPERSCRIPTS + r"]+)(?=[\s,.;:)”\"]|$)")
+_TYPED_NOTE = re.compile(r"^\((\d{1,2})\)\s+\S")  # "(1) Ban Chỉ đạo thực hiện …"
+_TYPED_MARKER = re.compile(r"(?<=\w)\((\d{1,2})\)(?=[\s,.;:”\"]|$)")  # "Ban Chỉ đạo 35 huyện(1)"
 # a line that starts an item of its own: never the continuation of the paragraph above
 _STARTS_ITEM = re.compile(r"^(?:[-–•+*]\s|[IVX]{1,5}\.\s|\d{1,2}(?:\.\d{1,2})*\.?\s|[a-zđ]\)\s|#|\||\*\*)")
 _TERMINAL = re.compile(r"[.:;!?…”\"/)]\**$")
@@ -102,15 +104,21 @@ def reflow(text: str) -> str:
 
 
 def footnotes(text: str) -> list[Footnote]:
-    """Footnote lines of stored text, each with the marker that cites it (the last one before)."""
+    """Footnote lines of stored text, each with the marker that cites it (the last one before).
+    A typed note is written "(1) …" and cited "huyện(1)": such a line is a footnote only when a
+    marker glued to a word cites it ("(1) Tăng cường …" alone is a list item)."""
     found: list[Footnote] = []
     pos = 0
     for line in text.split("\n"):
-        if m := _FOOTNOTE.match(line):
-            n = _number(m.group(1))
-            markers = [mk for mk in _MARKER.finditer(text, 0, pos) if _number(mk.group(1)) == n]
-            found.append(Footnote(n, pos, pos + len(line),
-                                  (markers[-1].start(), markers[-1].end()) if markers else None))
+        for note, marker, typed in ((_FOOTNOTE, _MARKER, False), (_TYPED_NOTE, _TYPED_MARKER, True)):
+            if m := note.match(line):
+                n = int(m.group(1)) if typed else _number(m.group(1))
+                markers = [mk for mk in marker.finditer(text, 0, pos)
+                           if (int(mk.group(1)) if typed else _number(mk.group(1))) == n]
+                if markers or not typed:
+                    found.append(Footnote(n, pos, pos + len(line),
+                                          (markers[-1].start(), markers[-1].end()) if markers else None))
+                break
         pos += len(line) + 1
     return found
 

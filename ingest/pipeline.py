@@ -40,7 +40,8 @@ def load_document(path: Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> Document:
     doc.meta = extract_metadata(text, sections, parsed)
     doc.title = document_title(doc.meta) or doc.title  # the whole subject, not its first line
     doc.footnotes = footnotes(text)
-    doc.units = build_units(doc.name, text, sections, doc.chunks, parsed, doc.obligations, doc.cited, doc.meta)
+    doc.units = build_units(doc.name, text, sections, doc.chunks, parsed, doc.obligations, doc.cited, doc.meta,
+                            doc.footnotes)
     if not doc.chunks:
         raise IngestError(str(path), "không tìm thấy nội dung văn bản trong tệp")
     return doc

@@ -16,11 +16,12 @@ import re
 from dataclasses import replace
 
 from ingest.chunker import sentence_spans
-from ingest.normalize import strip
+from ingest.normalize import SUPERSCRIPTS, strip
 from ingest.structure import RECIPIENTS, Line, clean, lines as parse_lines
-from ingest.types import Chunk, CitedDocument, DocumentMeta, Obligation, Section, Unit
+from ingest.types import Chunk, CitedDocument, DocumentMeta, Footnote, Obligation, Section, Unit
 
 MAX_UNIT = 600  # characters: a longer item or row is cut into its sentences
+CITED_WORDS = 8  # a footnote is read with this many words before its marker: what it explains
 
 # a label before ":" names what the line states ("Cơ quan chủ trì", "Thời gian thực hiện")
 _LABEL = re.compile(r"^[-–•+*\s]*(?P<label>[^:|]{2,45}):\s*\S")
@@ -106,7 +107,8 @@ class _Builder:
 
 def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk],
                 parsed: list[Line] | None = None, obligations: list[Obligation] = (),
-                cited: list[CitedDocument] = (), meta: DocumentMeta | None = None) -> list[Unit]:
+                cited: list[CitedDocument] = (), meta: DocumentMeta | None = None,
+                notes: list[Footnote] = ()) -> list[Unit]:
     b = _Builder(doc, text, sections, chunks)
     parsed = parse_lines(text) if parsed is None else parsed
     columns: list[str] = []
@@ -157,5 +159,12 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
                 b.add_header(span[0], span[1], _HEADER_LABELS[key])
     for c in cited:
         b.add("mention", c.start, c.end, f"{c.kind} {c.number}", ("mention",))
+    for n in notes:  # a footnote explains the words its marker follows ("Ban Chỉ đạo 35 huyện(1)")
+        if n.marker:
+            # the words back to the last clause mark or earlier marker: "an ninh, quốc phòng⁴" -> "quốc phòng"
+            before = re.split(r"[.,;:!?\n" + SUPERSCRIPTS + r"]|\(\d{1,2}\)", text[max(0, n.marker[0] - 200):n.marker[0]])[-1].split()
+            cited_words = "Chú thích: " + " ".join(before[-CITED_WORDS:])
+            b.units = [replace(u, context=f"{cited_words}; {u.context}" if u.context else cited_words)
+                       if n.start <= u.start < n.end else u for u in b.units]
     return b.units
 

@@ -181,3 +181,29 @@ def test_the_agency_asked_about_is_found_however_a_unit_spells_it(own):
     _, _, cands = own.candidates("Ủy ban nhân dân huyện Nam Sơn có nhiệm vụ gì trong kế hoạch nước sạch?")
     rows = [c for c in cands if c.unit.doc == WATER and "UBND huyện Nam Sơn" in c.unit.text]
     assert rows and all(c.about for c in rows)
+
+
+def test_a_footnote_answers_what_its_marked_words_mean(tmp_path, embedder):
+    """A typed footnote ("Ban Chỉ đạo 389 huyện(1)" … "(1) Ban Chỉ đạo chống buôn lậu …") answers
+    what the words it is glued to stand for: the citation quotes the note (or the decision the note
+    names), not the line that cites it."""
+    from assistant.service import Assistant
+    from index.indexer import Indexer
+
+    plan = tmp_path / "docs" / "kh_buon_lau.txt"
+    plan.parent.mkdir()
+    plan.write_text(
+        "HUYỆN ỦY LÂM GIANG\nSố 12-KH/HU\n\nKẾ HOẠCH\nTuyên truyền phòng, chống buôn lậu năm 2026\n\n"
+        "I. MỤC ĐÍCH, YÊU CẦU\n\nNâng cao nhận thức của cán bộ, đảng viên và nhân dân về phòng, chống buôn lậu.\n\n"
+        "II. NHIỆM VỤ\n\n1. Ban Chỉ đạo 389 huyện(1) chỉ đạo lực lượng quản lý thị trường kiểm tra các chợ biên giới "
+        "mỗi quý một lần.\n\n2. Ban Tuyên giáo Huyện ủy chủ trì biên soạn tài liệu tuyên truyền, hoàn thành trước "
+        "ngày 30/6/2026.\n\n_______________\n(1) Ban Chỉ đạo chống buôn lậu, gian lận thương mại và hàng giả "
+        "của huyện Lâm Giang, thành lập theo Quyết định số 389/QĐ-TTg của Thủ tướng Chính phủ.\n",
+        encoding="utf-8")
+    idx = tmp_path / "index"
+    assert not Indexer(idx, embedder).ingest([plan.parent]).errors
+    a = Assistant(idx, embedder)
+    ans = _answer(a, "Chú thích giải thích Ban Chỉ đạo 389 huyện là ban chỉ đạo gì?")
+    assert not ans.refused and ans.citations, ans.text
+    note = a.searcher.document_text("kh_buon_lau.txt").index("(1) Ban Chỉ đạo chống buôn lậu")
+    assert all(c.start >= note for c in ans.citations), ans.text  # the note (or the decision it names)

@@ -90,6 +90,17 @@ def test_reflow_small_cases() -> None:
     assert normalise_text("\n\n" + plain) == "\n\n" + plain
 
 
+def test_typed_footnotes_are_found_when_a_marker_cites_them() -> None:
+    """"(1) …" after "huyện(1)" is a footnote; a "(1) …" list nobody cites is not."""
+    text = ("Ban Chỉ đạo 35 huyện(1) chỉ đạo lực lượng nòng cốt.\nBan Tuyên giáo tổng hợp.\n"
+            "_______________\n(1) Ban Chỉ đạo thực hiện Nghị quyết số 35-NQ/TW.\n")
+    notes = footnotes(text)
+    assert [n.number for n in notes] == [1]
+    assert text[notes[0].start:notes[0].end].startswith("(1) Ban Chỉ đạo thực hiện")
+    assert text[notes[0].marker[0]:notes[0].marker[1]] == "(1)" and notes[0].marker[0] == text.index("(1)")
+    assert footnotes("Nhiệm vụ:\n(1) Tăng cường tuyên truyền.\n(2) Kiểm tra, giám sát.\n") == []
+
+
 def test_footnote_found_by_search(sample_index, embedder) -> None:
     from index.search import Searcher
 

@@ -102,3 +102,21 @@ def test_labels_and_headings_in_capitals_are_no_units_and_the_distribution_list_
     recipients = [u for u in txt.units if u.kind == "recipient"]
     assert recipients and all(txt.text.index("Nơi nhận") < u.start for u in recipients)
     assert not any(u.kind == "item" and txt.text.index("Nơi nhận") < u.start for u in txt.units)
+
+
+def test_a_footnote_is_read_with_the_words_its_marker_follows(tmp_path):
+    """A footnote explains what its marker is glued to: "an ninh, quốc phòng⁴" -> its unit is read
+    with "quốc phòng" (not the words before the comma); a typed "(1)" note the same way."""
+    plan = tmp_path / "kh_chu_thich.txt"
+    plan.write_text("KẾ HOẠCH\nTuyên truyền năm 2026\n\nI. NỘI DUNG\n\n"
+                    "Tuyên truyền về kinh tế, an ninh, quốc phòng⁴ và Ban Chỉ đạo 35 huyện(1) của tỉnh.\n\n"
+                    "⁴ Chính sách quốc phòng “bốn không”.\n"
+                    "(1) Ban Chỉ đạo thực hiện Nghị quyết số 35-NQ/TW.\n", encoding="utf-8")
+    doc = load_document(plan)
+    four = _one(doc, "sentence", "⁴ Chính sách quốc phòng")
+    assert four.context.startswith("Chú thích: quốc phòng") and "an ninh" not in four.context
+    one = _one(doc, "sentence", "(1) Ban Chỉ đạo thực hiện")
+    assert one.context.startswith("Chú thích: ") and "Ban Chỉ đạo 35 huyện" in one.context.split(";")[0]
+    assert "quốc phòng" not in one.context
+    body = _one(doc, "sentence", "Tuyên truyền về kinh tế")
+    assert "Chú thích" not in body.context
