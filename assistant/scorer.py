@@ -394,7 +394,16 @@ def score(cands: list[Candidate], weights: Weights) -> list[Candidate]:
 
 
 def p_answerable(cands: list[Candidate], weights: Weights) -> float:
-    return float(weights.answerable.predict(answerable_features(cands)[None, :])[0])
+    """The refusal model's P, and 0 when the question names places or bodies and no candidate
+    plan (nor pair of plans) names any of them: it asks about what the index does not hold
+    (none of the 154 answerable questions of the training sets is so; eval/reports/stability.md)."""
+    x = answerable_features(cands)
+    if x[_NAMES_PAIR] == 0.0:
+        return 0.0
+    return float(weights.answerable.predict(x[None, :])[0])
+
+
+_NAMES_PAIR = ANSWERABLE_FEATURES.index("names_pair")
 
 
 __all__ = ["Candidate", "Featurizer", "Model", "Weights", "FEATURES", "INTENTS", "candidate_units",

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.scorer import ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, Featurizer, Weights, \
-    answerable_features, candidate_units, fit_choice, fit_logistic
+    answerable_features, candidate_units, fit_choice, fit_logistic, p_answerable
 from assistant.service import Assistant
 from eval.gold import GoldItem, load_gold, locate
 from ingest.agencies import canonical, starts_agency
@@ -359,7 +359,7 @@ def cross_fit_summary(rows: list[QRow], names: list[str] | None = None,
         p = w.unit.logit(r.x)
         order = np.argsort(-p)
         cands = [Candidate(None, None, 0, r.x[i], float(p[i])) for i in order]
-        pa = float(w.answerable.predict(answerable_features(cands)[None, :])[0])
+        pa = p_answerable(cands, w)
         by_set.setdefault(name, []).append((r.answerable, bool(r.y[order[0]] > 0), bool(r.y[order[:3]].max() > 0),
                                             pa < w.threshold))
     for name, res in by_set.items():
