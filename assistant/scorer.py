@@ -45,6 +45,7 @@ FEATURES = (["dense", "dense_gap", "cover", "cover_ctx", "context_cover", "rares
 ANSWERABLE_FEATURES = ("top", "margin", "top_dense", "best_cover", "best_rarest", "names_pair", "top_kind_asked",
                        "miss_pair", "miss_rarest_pair", "miss_index", "asked_missing", "asked_missing_top3", "english",
                        "miss_agency_pair")
+_NAMES_PAIR = ANSWERABLE_FEATURES.index("names_pair")
 
 
 @dataclass
@@ -401,9 +402,6 @@ def p_answerable(cands: list[Candidate], weights: Weights) -> float:
     if x[_NAMES_PAIR] == 0.0:
         return 0.0
     return float(weights.answerable.predict(x[None, :])[0])
-
-
-_NAMES_PAIR = ANSWERABLE_FEATURES.index("names_pair")
 
 
 __all__ = ["Candidate", "Featurizer", "Model", "Weights", "FEATURES", "INTENTS", "candidate_units",

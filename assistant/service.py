@@ -126,8 +126,9 @@ class Assistant:
         """A question about several documents, each named by its place or body ("… of Cẩm Khê
         and … of Nghệ An"), is one question per name (understand.split_by_names), answered
         from the documents that name it: (the name as typed, that part's candidates). None when
-        no such split applies: fewer than two names, a candidate document names them all or
-        all but bodies while naming a place, or the index has a name nowhere (the scorer's missing-word features judge that)."""
+        no such split applies: fewer than two names, a candidate document names them all or all
+        but bodies while naming a place, or the index has a name nowhere (the scorer's
+        missing-word features judge that)."""
         if len(q.names) < 2:
             return None
         featurizer, _ = self._featurizer(snap)

@@ -22,6 +22,7 @@ from ingest.types import Chunk, CitedDocument, DocumentMeta, Footnote, Obligatio
 
 MAX_UNIT = 600  # characters: a longer item or row is cut into its sentences
 CITED_WORDS = 8  # a footnote is read with this many words before its marker: what it explains
+_CLAUSE = re.compile(r"[.,;:!?\n" + SUPERSCRIPTS + r"]|\(\d{1,2}\)")  # where the words a marker follows begin
 
 # a label before ":" names what the line states ("Cơ quan chủ trì", "Thời gian thực hiện")
 _LABEL = re.compile(r"^[-–•+*\s]*(?P<label>[^:|]{2,45}):\s*\S")
@@ -162,7 +163,7 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
     for n in notes:  # a footnote explains the words its marker follows ("Ban Chỉ đạo 35 huyện(1)")
         if n.marker:
             # the words back to the last clause mark or earlier marker: "an ninh, quốc phòng⁴" -> "quốc phòng"
-            before = re.split(r"[.,;:!?\n" + SUPERSCRIPTS + r"]|\(\d{1,2}\)", text[max(0, n.marker[0] - 200):n.marker[0]])[-1].split()
+            before = _CLAUSE.split(text[max(0, n.marker[0] - 200):n.marker[0]])[-1].split()
             cited_words = "Chú thích: " + " ".join(before[-CITED_WORDS:])
             b.units = [replace(u, context=f"{cited_words}; {u.context}" if u.context else cited_words)
                        if n.start <= u.start < n.end else u for u in b.units]
