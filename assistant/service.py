@@ -21,6 +21,7 @@ from ingest.types import Section
 REFUSAL = ("Không tìm thấy nội dung trả lời câu hỏi này trong {n} văn bản đã nạp. "
            "Các đoạn gần nhất được liệt kê bên dưới để anh/chị tự kiểm tra.")
 PART_MISSING = "Về {name}: không tìm thấy nội dung trả lời trong các văn bản đã nạp."
+NAMES_MISSING = "Không văn bản nào đã nạp nhắc đến: {names}."
 
 
 class _QueryMemo:
@@ -140,12 +141,18 @@ class Assistant:
         # Nai giao Sở KH&CN …"): asked of that plan, the body is no second plan to compare
         if not missing or (best - bodies and set(missing) <= bodies):
             return None
-        idf = snap.bm25.idf
-        if not all(idf("s:" + n.replace(" ", "_")) > 0 or all(idf("y:" + s) > 0 for s in n.split())
-                   for n in q.names):
+        if self._unknown_names(q, snap):
             return None
         return [(typed, self.candidates(part, k, docs, snap, filters, lambda d, n=n: featurizer.names_in(d, n))[2])
                 for n, (typed, part) in zip(q.names, split_by_names(q.text, q.names))]
+
+    @staticmethod
+    def _unknown_names(q: Question, snap) -> list[tuple[str, str]]:
+        """(name, as typed) of the question's places and bodies that no document of the index
+        writes: not as a word, nor as syllables each written somewhere."""
+        idf = snap.bm25.idf
+        return [(n, typed) for n, (typed, _) in zip(q.names, split_by_names(q.text, q.names))
+                if not (idf("s:" + n.replace(" ", "_")) > 0 or all(idf("y:" + s) > 0 for s in n.split()))]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None,
             filters: SearchFilter | None = None) -> Answer:
@@ -196,6 +203,11 @@ class Assistant:
         refused = not citations
         if refused:
             text = REFUSAL.format(n=len(snap.titles))
+            # why: the index holds no plan of that place (a body's name is cut at its first lower-case
+            # word, "Sở Y" of "Sở Y tế": not shown)
+            places = [typed for n, typed in self._unknown_names(q, snap) if n not in q.bodies]
+            if places:
+                text += " " + NAMES_MISSING.format(names=", ".join(places))
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "
                                          f"{h.chunk.text[:160].strip()}…" for h in hits[:3])

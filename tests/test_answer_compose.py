@@ -121,6 +121,15 @@ def test_near_misses_are_refused(own, question):
     assert ans.refused and not ans.citations, ans.text
 
 
+def test_a_refusal_names_the_place_no_plan_mentions(own):
+    """The index holds no plan of Khánh Hòa: the refusal says so (the place as typed); a refusal
+    whose places the plans do write ("Lâm Giang") names none."""
+    ans = _answer(own, "Cơ quan nào chủ trì kiểm tra chất lượng nước ở tỉnh Khánh Hòa?")
+    assert ans.refused and "Khánh Hòa" in ans.text.split("\n")[0]
+    ans = _answer(own, "Hội Nông dân tỉnh Lâm Giang chủ trì việc gì trong chỉ thị chữa cháy rừng?")
+    assert ans.refused and "Lâm Giang" not in ans.text.split("\n")[0]
+
+
 def test_a_question_over_two_plans_is_measured_against_the_pair(own):
     """Each plan lacks the other plan's place names; together they lack none of them, so the
     refusal features (miss_pair, names_pair) do not count them as missing."""
