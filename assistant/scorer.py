@@ -222,6 +222,12 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
 
+def name_reach(named: frozenset[str] | set[str], bodies: tuple[str, ...]) -> tuple[int, int]:
+    """How far a plan naming ``named`` of a question's names reaches it: how many it names, then
+    how many of those are places (a place names a plan; a body is named by many plans)."""
+    return len(named), len(set(named) - set(bodies))
+
+
 def _phrase(text: str) -> str:
     """The diacritic-free syllables, space-separated and space-enclosed, for phrase search."""
     return " " + " ".join(re.findall(r"\w+", strip(text).lower())) + " "
@@ -317,8 +323,7 @@ class Featurizer:
         # a question naming a plan's place or body is answered from the plans that name most of
         # its names ("theo chỉ thị của tỉnh Quảng Ngãi, …" never from the Đồng Nai plan), and of
         # those the ones naming most places: a place names a plan, a body is named by many plans
-        bodies = set(q.bodies)
-        reach = {d: (len(n), len(n - bodies)) for d, n in named_in.items()}
+        reach = {d: name_reach(n, q.bodies) for d, n in named_in.items()}
         most = max(reach.values(), default=(0, 0))
         out: list[Candidate] = []
         for (u, _, rank), d in zip(units, dense):
@@ -404,5 +409,5 @@ def p_answerable(cands: list[Candidate], weights: Weights) -> float:
     return float(weights.answerable.predict(x[None, :])[0])
 
 
-__all__ = ["Candidate", "Featurizer", "Model", "Weights", "FEATURES", "INTENTS", "candidate_units",
+__all__ = ["Candidate", "Featurizer", "Model", "Weights", "FEATURES", "INTENTS", "candidate_units", "name_reach",
            "fit_choice", "fit_logistic", "load_weights", "p_answerable", "score"]

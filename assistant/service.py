@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from assistant.answer import choose, compose
-from assistant.scorer import Candidate, Featurizer, Weights, candidate_units, load_weights
+from assistant.scorer import Candidate, Featurizer, Weights, candidate_units, load_weights, name_reach
 from assistant.types import Answer
 from assistant.understand import Question, split_by_names, understand
 from index import glossary, lexical
@@ -133,13 +133,12 @@ class Assistant:
         if len(q.names) < 2:
             return None
         featurizer, _ = self._featurizer(snap)
-        bodies = set(q.bodies)
         named = [{n for n in q.names if featurizer.names_in(d, n)} for d in sorted({c.unit.doc for c in cands})]
-        best = max(named, key=lambda s: (len(s), len(s - bodies)), default=set())
-        missing = [n for n in q.names if n not in best]
+        best = max(named, key=lambda n: name_reach(n, q.bodies), default=set())
+        missing = set(q.names) - best
         # a plan named by its place and a body it does not name ("Kế hoạch SXH của Sở Y tế Đồng
         # Nai giao Sở KH&CN …"): asked of that plan, the body is no second plan to compare
-        if not missing or (best - bodies and set(missing) <= bodies):
+        if not missing or (name_reach(best, q.bodies)[1] and missing <= set(q.bodies)):
             return None
         if self._unknown_names(q, snap):
             return None
@@ -147,11 +146,11 @@ class Assistant:
                 for n, (typed, part) in zip(q.names, split_by_names(q.text, q.names))]
 
     @staticmethod
-    def _unknown_names(q: Question, snap) -> list[tuple[str, str]]:
-        """(name, as typed) of the question's places and bodies that no document of the index
-        writes: not as a word, nor as syllables each written somewhere."""
+    def _unknown_names(q: Question, snap) -> list[str]:
+        """The question's places and bodies that no document of the index writes: not as a word,
+        nor as syllables each written somewhere."""
         idf = snap.bm25.idf
-        return [(n, typed) for n, (typed, _) in zip(q.names, split_by_names(q.text, q.names))
+        return [n for n in q.names
                 if not (idf("s:" + n.replace(" ", "_")) > 0 or all(idf("y:" + s) > 0 for s in n.split()))]
 
     def ask(self, question: str, k: int = 10, docs: list[str] | None = None,
@@ -205,8 +204,8 @@ class Assistant:
             text = REFUSAL.format(n=len(snap.titles))
             # why: the index holds no plan of that place (a body's name is cut at its first lower-case
             # word, "Sở Y" of "Sở Y tế": not shown)
-            places = [typed for n, typed in self._unknown_names(q, snap) if n not in q.bodies]
-            if places:
+            if unknown := set(self._unknown_names(q, snap)) - set(q.bodies):
+                places = [typed for n, (typed, _) in zip(q.names, split_by_names(q.text, q.names)) if n in unknown]
                 text += " " + NAMES_MISSING.format(names=", ".join(places))
             if hits:
                 text += "\n" + "\n".join(f"- {h.chunk.doc}, mục {h.chunk.section or 'mở đầu'}: "

@@ -107,17 +107,20 @@ def footnotes(text: str) -> list[Footnote]:
     """Footnote lines of stored text, each with the marker that cites it (the last one before).
     A typed note is written "(1) …" and cited "huyện(1)": such a line is a footnote only when a
     marker glued to a word cites it ("(1) Tăng cường …" alone is a list item)."""
+    # every marker once, by (kind, number), in text order: a note looks up the last one before it
+    marks: dict[tuple[bool, int], list[tuple[int, int]]] = {}
+    for typed, pattern in ((False, _MARKER), (True, _TYPED_MARKER)):
+        for mk in pattern.finditer(text):
+            marks.setdefault((typed, int(mk.group(1)) if typed else _number(mk.group(1))), []).append(mk.span())
     found: list[Footnote] = []
     pos = 0
     for line in text.split("\n"):
-        for note, marker, typed in ((_FOOTNOTE, _MARKER, False), (_TYPED_NOTE, _TYPED_MARKER, True)):
+        for typed, note in ((False, _FOOTNOTE), (True, _TYPED_NOTE)):
             if m := note.match(line):
                 n = int(m.group(1)) if typed else _number(m.group(1))
-                markers = [mk for mk in marker.finditer(text, 0, pos)
-                           if (int(mk.group(1)) if typed else _number(mk.group(1))) == n]
-                if markers or not typed:
-                    found.append(Footnote(n, pos, pos + len(line),
-                                          (markers[-1].start(), markers[-1].end()) if markers else None))
+                before = [span for span in marks.get((typed, n), ()) if span[1] <= pos]
+                if before or not typed:
+                    found.append(Footnote(n, pos, pos + len(line), before[-1] if before else None))
                 break
         pos += len(line) + 1
     return found
