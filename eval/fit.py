@@ -331,8 +331,21 @@ def fit(rows: list[QRow], info: dict | None = None) -> Weights:
         tr = np.array([gg != g for gg in groups])
         p[~tr] = fit_logistic(ax[tr], ay[tr], L2, aw[tr]).predict(ax[~tr])
     real = np.array([r.answerable and not r.templated and r.weight == 1.0 for r in rows])
-    threshold = float(np.quantile(p[real], MAX_FALSE_REFUSALS)) if real.any() else 0.5
+    threshold = harrell_davis(p[real], MAX_FALSE_REFUSALS) if real.any() else 0.5
     return Weights(unit, answerable, threshold, info or {})
+
+
+def harrell_davis(x: np.ndarray, q: float) -> float:
+    """The q-quantile as a Beta-weighted mean of all order statistics (Harrell & Davis 1982):
+    the plain sample quantile is one order statistic, so one question more or less near the
+    tail moves the refusal threshold by the gap to the next."""
+    from scipy.stats import beta
+
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n = len(x)
+    a, b = q * (n + 1), (1 - q) * (n + 1)
+    w = np.diff(beta.cdf(np.arange(n + 1) / n, a, b))
+    return float(w @ x)
 
 
 def fit_without(rows: list[QRow], docs: frozenset[str], held_ids: set[str] = frozenset()) -> Weights:

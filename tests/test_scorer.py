@@ -82,6 +82,26 @@ def test_the_refusal_threshold_holds_on_questions_the_fit_did_not_see():
     assert np.mean(rates) <= 0.10, rates
 
 
+def test_the_threshold_quantile_moves_less_with_the_sample_than_one_order_statistic():
+    """The refusal threshold is a 5% quantile of about 150 held-out P(answerable), where a few
+    answerable questions sit near 0 and the rest far above: the plain sample quantile is one
+    order statistic and jumps across that gap with one question more or less in the tail; the
+    Harrell-Davis estimate weighs all of them and moves less between samples."""
+    from eval.fit import harrell_davis
+
+    x = np.linspace(0.0, 1.0, 101)
+    assert abs(harrell_davis(x, 0.5) - 0.5) < 1e-9  # symmetric: the median exactly
+    assert 0.03 < harrell_davis(x, 0.05) < 0.07
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(300):
+        low = rng.random(150) < 0.05
+        samples.append(np.where(low, rng.uniform(0.0, 0.1, 150), rng.uniform(0.3, 1.0, 150)))
+    hd = np.std([harrell_davis(s, 0.05) for s in samples])
+    plain = np.std([np.quantile(s, 0.05) for s in samples])
+    assert hd < 0.8 * plain, (hd, plain)
+
+
 def test_question_terms_do_not_depend_on_hash_order():
     import subprocess
     import sys
