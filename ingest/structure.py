@@ -1,6 +1,8 @@
 """Parse the numbering of Vietnamese plans and directives into a section tree.
 
-Headings: "I." (part) > "1." (item) > "1.1" (sub-item) > "a)" (point). Bullets "-", "+",
+Headings: "I." (part) > "1." (item) > "1.1" (sub-item) > "a)" (point); in a resolution,
+decision or regulation "Chương I" (chapter) > "Điều 2." (article) > "1." (clause) > "a)"
+(point). Bullets "-", "+",
 "*" are not sections: they are the units the chunker splits at. Markdown decoration left by
 document converters ("### **I. MỤC ĐÍCH**") is ignored for classification only; spans always
 point at the stored text.
@@ -18,6 +20,9 @@ _DECOR = LazyPattern(r"^[#\s*_>]+")
 _ROMAN = LazyPattern(r"^([IVX]{1,5})\.\s*\S")
 _NUM = LazyPattern(r"^(\d{1,2}(?:\.\d{1,2})*)(\.|\s)\s*\S")
 _LETTER = LazyPattern(r"^([a-zđ])\)\s*\S")
+# "Chương II", "CHƯƠNG 2. QUY ĐỊNH CHUNG"; "Điều 3. Điều kiện được hỗ trợ" (not "Điều chỉnh …")
+_CHAPTER = LazyPattern(r"^(?:Chương|CHƯƠNG)\s+([IVX]{1,5}|\d{1,2})(?:\s*[.:\-–]|\s*$)")
+_ARTICLE = LazyPattern(r"^(?:Điều|ĐIỀU)\s+(\d{1,3})\s*[.:]")
 _BULLET = LazyPattern(r"^[-–•+*]\s")
 _RECIPIENTS = LazyPattern(r"^n[oơ]i nh[aậ]n\s*:?\s*$", re.IGNORECASE)
 # "PHỤ LỤC …", "Phụ lục: Danh mục nhiệm vụ", "Phụ lục I", "Phụ lục số 02"; not the prose
@@ -29,7 +34,7 @@ NAME = LazyPattern(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầ�
 
 RECIPIENTS = "Nơi nhận"  # section path of the distribution list at the end
 APPENDIX = "Phụ lục"  # section path of an appendix (with its number: "Phụ lục II")
-HEADINGS = ("roman", "num", "letter", "recipients", "appendix")  # line kinds that open a section
+HEADINGS = ("chapter", "article", "roman", "num", "letter", "recipients", "appendix")  # line kinds that open a section
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class Line:
     start: int  # offsets of the stripped line in the document text
     end: int
     text: str  # the stripped line as stored
-    kind: str  # "roman" | "num" | "letter" | "bullet" | "recipients" | "appendix" | "text"
+    kind: str  # "chapter" | "article" | "roman" | "num" | "letter" | "bullet" | "recipients" | "appendix" | "text"
     label: str = ""
     level: int = 0
 
@@ -58,6 +63,10 @@ def classify(text: str, start: int) -> Line:
         return Line(s, e, raw, "appendix", f"{APPENDIX} {m['n']}" if m["n"] else APPENDIX, 1)
     if _BULLET.match(raw):
         return Line(s, e, raw, "bullet")
+    if m := _CHAPTER.match(c):  # above an article; levels are shifted so the top one is 1
+        return Line(s, e, raw, "chapter", f"Chương {m.group(1)}", 0)
+    if m := _ARTICLE.match(c):  # a part's level: its clauses "1." sit below it
+        return Line(s, e, raw, "article", f"Điều {m.group(1)}", 1)
     if m := _ROMAN.match(c):
         return Line(s, e, raw, "roman", m.group(1), 1)
     if (m := _NUM.match(c)) and not _looks_like_date(c):
@@ -93,7 +102,8 @@ def parse_sections(text: str, parsed: list[Line] | None = None) -> list[Section]
     heads = _end_matter([ln for ln in parsed if ln.kind in HEADINGS], parsed)
     # a plan with no roman parts uses "1." as its top level: shift levels so it is level 1
     fixed = ("recipients", "appendix")
-    if heads and not any(h.kind == "roman" for h in heads) and any(h.kind not in fixed for h in heads):
+    if heads and not any(h.kind in ("roman", "article") for h in heads) and any(h.kind not in fixed for h in heads) \
+            or any(h.kind == "chapter" for h in heads):
         min_level = min(h.level for h in heads if h.kind not in fixed)
         heads = [Line(h.start, h.end, h.text, h.kind, h.label,
                       h.level if h.kind in fixed else h.level - min_level + 1) for h in heads]
@@ -124,7 +134,7 @@ def _end_matter(heads: list[Line], parsed: list[Line]) -> list[Line]:
     for ln in parsed:
         if ln.start <= rec.start:
             continue
-        if ln.kind in ("appendix", "roman", "recipients"):
+        if ln.kind in ("appendix", "chapter", "article", "roman", "recipients"):
             return heads  # a heading of its own ends the list
         c = clean(ln.text)
         if ln.kind == "bullet" and not signed:

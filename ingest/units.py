@@ -132,7 +132,7 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
             prev = ln
             continue
         m = _LABEL.match(ln.text)
-        if ln.kind in ("roman", "num", "letter"):
+        if ln.kind in ("chapter", "article", "roman", "num", "letter"):
             if not _is_label(re.sub(r"^\W*\w{1,5}[.)]\s*", "", clean(ln.text))):  # "III. TỔ CHỨC THỰC HIỆN": a title only
                 b.add_split("heading", ln.start, ln.end, " > ".join(sec.breadcrumb[:-1]) if sec else "")
             lead_in = ""

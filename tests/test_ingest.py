@@ -51,6 +51,59 @@ def test_tay_ninh_sections_follow_the_numbering(docs):
     assert "Cơ quan chủ trì: Đài Phát thanh và Truyền hình Tây Ninh và Báo Tây Ninh." in doc.text[sec.start:sec.end]
 
 
+RESOLUTION = """HỘI ĐỒNG NHÂN DÂN
+TỈNH THỬ NGHIỆM
+Số: 05/2026/NQ-HĐND
+
+NGHỊ QUYẾT
+Quy định mức hỗ trợ học sinh vùng cao
+
+QUYẾT NGHỊ:
+
+Chương I
+QUY ĐỊNH CHUNG
+
+Điều 1. Đối tượng áp dụng
+1. Học sinh trung học cơ sở người dân tộc thiểu số.
+2. Học sinh trung học phổ thông người dân tộc thiểu số.
+
+Chương II
+MỨC HỖ TRỢ
+
+Điều 2. Mức hỗ trợ
+1. Học sinh trung học cơ sở được hỗ trợ 500.000 đồng/tháng.
+2. Học sinh trung học phổ thông được hỗ trợ 800.000 đồng/tháng:
+a) Tối đa 9 tháng mỗi năm học;
+b) Chi trả theo học kỳ.
+Điều chỉnh mức hỗ trợ khi giá cả tăng trên 10%.
+
+Điều 3. Hiệu lực thi hành
+Nghị quyết này có hiệu lực từ ngày 01 tháng 4 năm 2026.
+"""
+
+
+def test_articles_and_chapters_of_a_resolution_are_its_sections(tmp_path):
+    """A resolution, decision or regulation numbers by "Chương" and "Điều": the clause "1." of
+    Điều 2 is read under its article (not as the document's first item 1.), so a citation says
+    where it is and its units carry the article's heading."""
+    path = tmp_path / "nq.txt"
+    path.write_text(RESOLUTION, encoding="utf-8")
+    doc = load_document(path)
+    paths = [s.path for s in doc.sections]
+    for p in ["Chương I", "Chương I.Điều 1", "Chương I.Điều 1.1", "Chương II.Điều 2",
+              "Chương II.Điều 2.2", "Chương II.Điều 2.2.a", "Chương II.Điều 3"]:
+        assert p in paths, paths
+    sec = next(s for s in doc.sections if s.path == "Chương II.Điều 2.1")
+    assert doc.text[sec.start:sec.end].startswith("1. Học sinh trung học cơ sở được hỗ trợ 500.000")
+    assert sec.breadcrumb[-2] == "Điều 2. Mức hỗ trợ"
+    # "Điều chỉnh …" is prose inside Điều 2.2, not an article
+    assert not any(s.heading.startswith("Điều chỉnh") for s in doc.sections)
+    last = next(s for s in doc.sections if s.path == "Chương II.Điều 2.2")
+    assert "Điều chỉnh mức hỗ trợ" in doc.text[last.start:last.end]
+    unit = next(u for u in doc.units if u.text.startswith("1. Học sinh trung học cơ sở được hỗ trợ"))
+    assert doc.text[unit.start:unit.end] == unit.text
+
+
 def test_heading_alone_on_its_line_stays_with_its_body(docs):
     for doc in docs.values():
         parsed = lines(doc.text)
