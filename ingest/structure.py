@@ -102,7 +102,8 @@ def parse_sections(text: str, parsed: list[Line] | None = None) -> list[Section]
     heads = _end_matter([ln for ln in parsed if ln.kind in HEADINGS], parsed)
     # a plan with no roman parts uses "1." as its top level: shift levels so it is level 1
     fixed = ("recipients", "appendix")
-    if heads and not any(h.kind in ("roman", "article") for h in heads) and any(h.kind not in fixed for h in heads) \
+    # (and a decision with chapters above its articles starts at the chapter)
+    if (heads and not any(h.kind in ("roman", "article") for h in heads) and any(h.kind not in fixed for h in heads)) \
             or any(h.kind == "chapter" for h in heads):
         min_level = min(h.level for h in heads if h.kind not in fixed)
         heads = [Line(h.start, h.end, h.text, h.kind, h.label,
