@@ -34,7 +34,8 @@ NAME = LazyPattern(r"^(?:[" + UPPER + r"][a-zàáảãạăằắẳẵặâầ�
 
 RECIPIENTS = "Nơi nhận"  # section path of the distribution list at the end
 APPENDIX = "Phụ lục"  # section path of an appendix (with its number: "Phụ lục II")
-HEADINGS = ("chapter", "article", "roman", "num", "letter", "recipients", "appendix")  # line kinds that open a section
+NUMBERED = ("chapter", "article", "roman", "num", "letter")  # line kinds of the document's own numbering
+HEADINGS = NUMBERED + ("recipients", "appendix")  # line kinds that open a section
 
 
 @dataclass(frozen=True)
