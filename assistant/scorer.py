@@ -27,6 +27,7 @@ from index.types import Hit
 from ingest.agencies import HEADS, canonical
 from ingest.normalize import strip
 from ingest.obligations import DEADLINE
+from ingest.structure import unmarked
 from ingest.types import Unit
 
 WEIGHTS = Path(__file__).parent / "data" / "scorer.json"
@@ -198,13 +199,24 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
 
 
 _NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
+
+
+def states_number(text: str, given: tuple[str, ...]) -> bool:
+    """The unit states a number (past its marker, outside its dates) that the question did not
+    give: "3. Thực hiện …" or "kinh phí … năm 2024" answers no "bao nhiêu"."""
+    known = {n.lstrip("0") for n in given}
+    body = strip(_TIME.sub(" ", unmarked(text))).lower()
+    return any(n.lstrip("0") not in known for n in _NUMBER.findall(body))
+
+
 # a unit names an agency / states a time: what a who- or when-question asks for
 _AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True)) + r")(?!\w)")
-_TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d|[Nn]ăm\s+\d{4}|[Qq]uý\s")
+_TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d+|[Nn]ăm\s+\d{4}|[Qq]uý\s")
 
 
 # measures written as a symbol: "bao nhiêu phần trăm" is answered by "80%"
 _MEASURE = {"phan": r"\d[\d.,]*\s*(?:%|phan tram\b)"}
+_IN_HEADER = {"phan": r"%|\bphan tram\b"}
 
 
 def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> float:
@@ -216,8 +228,11 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     times = [set(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(unit.text)]
     time = any(not t or not t <= set(q.numbers) for t in times) or ("deadline" in unit.roles and not times)
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
+    # in a table row the measure is its column's name ("Chỉ tiêu 2025 (ca)")
     number = has_num and (not q.measure or bool(re.search(_MEASURE.get(q.measure, rf"\d[\d.,]*\s+(?:\w+\s+)?{q.measure}\b"),
-                                                          stripped)))
+                                                          stripped))
+                          or unit.kind == "row" and bool(re.search(_IN_HEADER.get(q.measure, rf"\b{q.measure}\b"),
+                                                                   strip(unit.context).lower())))
     return (q.asks_agency * (not agency)
             + p.get("deadline", 0.0) * (not time) + p.get("quantity", 0.0) * (not number))
 
@@ -345,7 +360,7 @@ class Featurizer:
             bm25 = sum(w * 2.2 / (1 + 1.2 * (0.25 + 0.75 * n_sylls / 25)) for t, w in terms.weights.items()
                        if terms.matched(t, own)) / terms.total
             stripped = strip(u.text).lower()
-            has_num = bool(_NUMBER.search(stripped))
+            has_num = states_number(u.text, q.numbers)
             roles = set(u.roles) | ({"header"} if u.kind == "header" else set()) | \
                 ({"deadline"} if DEADLINE.search(u.text) else set()) | \
                 ({"mention"} if u.kind == "mention" else set())

@@ -25,7 +25,8 @@ INTENT_CUES: dict[str, tuple[str, ...]] = {
                        r"ban hanh ngay", r"ban hanh de", r"de thuc hien", r"can cu",
                        r"\d+[-/][a-z].*\bban hanh\b", r"\bban hanh\b.*\d+[-/][a-z]",
                        r"which document", r"what document", r"issued"),
-    "quantity": (r"bao nhieu", r"how many", r"how much", r"may (nuoc|tinh|lan|bao)"),
+    "quantity": (r"bao nhieu", r"how many", r"how much", r"may (nuoc|tinh|lan|bao)", r"\btong (so|kinh phi|cong)\b",
+                 r"\btotal\b", r"\bnumber of\b", r"\bpercent", r"\bamount\b"),
     # about the document itself: who issued or signed it, when, its number
     "header": (r"\b(ai|co quan nao|don vi nao|cap nao) (da )?(ban hanh|ky)\b", r"\bnguoi ky\b", r"\bky boi\b",
                r"\bban hanh (ngay|nam|khi|luc)", r"\bso hieu\b", r"\bdo (ai|co quan nao|ubnd|uy ban)",

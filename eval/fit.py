@@ -72,14 +72,23 @@ def set_index(name: str, docs: Path, embedder=None) -> Path:
     files are skipped on later runs; an ingest change indexes them afresh)."""
     from index.indexer import Indexer
 
+    out = cache_dir() / f"{name}-{_INGEST_KEY}"
+    Indexer(out, embedder).ingest([docs])
+    return out
+
+
+def _ingest_key() -> str:
     h = hashlib.sha1()
     for f in sorted((ROOT / "ingest").rglob("*")):
         if f.is_file() and f.suffix in (".py", ".tsv", ".txt", ".json"):
             h.update(f.relative_to(ROOT).as_posix().encode())
             h.update(f.read_bytes())
-    out = cache_dir() / f"{name}-{h.hexdigest()[:12]}"
-    Indexer(out, embedder).ingest([docs])
-    return out
+    return h.hexdigest()[:12]
+
+
+# read when this module is imported, with the code it runs: a file edited while a fit runs
+# must not key indexes or rows that the code loaded before it computed
+_INGEST_KEY = _ingest_key()
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -221,12 +230,15 @@ _SOURCES = ("assistant/scorer.py", "assistant/understand.py", "assistant/terms.p
             "ingest/data/agency_aliases.tsv", "index/data/en_vi_glossary.tsv")
 
 
+_CODE_KEY = hashlib.sha1("\n".join([inspect.getsource(x) for x in (Featurizer, candidate_units, rows_for)] + list(FEATURES)
+                                    + [(ROOT / f).read_text(encoding="utf-8") for f in _SOURCES]).encode()).hexdigest()
+
+
 def _rows_cached(key_parts: list[str], make) -> list[QRow]:
     """Candidate features are slow to compute (a search per question) and change only with
     the index and the code that computes them: kept in the cache under a key of both."""
     h = hashlib.sha1()
-    code = [inspect.getsource(x) for x in (Featurizer, candidate_units, rows_for)] + list(FEATURES)
-    for part in key_parts + code + [(ROOT / f).read_text(encoding="utf-8") for f in _SOURCES]:
+    for part in key_parts + [_CODE_KEY]:
         h.update(part.encode())
     path = cache_dir() / f"rows-{h.hexdigest()[:16]}.npz"
     if path.exists():

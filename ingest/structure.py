@@ -78,6 +78,21 @@ def classify(text: str, start: int) -> Line:
     return Line(s, e, raw, "text")
 
 
+_MARKS = {"chapter": _CHAPTER, "article": _ARTICLE, "roman": _ROMAN, "num": _NUM, "letter": _LETTER}
+
+
+def unmarked(text: str) -> str:
+    """The line without its numbering marker or bullet ("3. Thực hiện …" -> "Thực hiện …"):
+    a section's number is not a number the line states."""
+    c = clean(text)
+    kind = classify(c, 0).kind
+    if kind == "bullet":
+        return _BULLET.sub("", c, count=1)
+    if kind in _MARKS:
+        return c[_MARKS[kind].match(c).end(1):].lstrip(" .):-–")
+    return c
+
+
 def _looks_like_date(c: str) -> bool:
     return bool(re.match(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}", c))
 

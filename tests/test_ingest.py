@@ -177,3 +177,17 @@ def test_line_classification():
                                                  "### **III. TỔ CHỨC**\n30/6/2025 là hạn\nNơi nhận:")]
     assert kinds == [("roman", "II"), ("num", "2.1"), ("letter", "a"), ("bullet", ""), ("bullet", ""),
                      ("roman", "III"), ("text", ""), ("recipients", "Nơi nhận")]
+
+
+def test_a_line_without_its_numbering_marker():
+    from ingest.structure import unmarked
+
+    assert unmarked("3. Thực hiện tốt 2 việc") == "Thực hiện tốt 2 việc"
+    assert unmarked("1.2. Đến năm 2025 có 80% xã") == "Đến năm 2025 có 80% xã"
+    assert unmarked("b) Sở Tài chính bố trí 12 tỷ đồng") == "Sở Tài chính bố trí 12 tỷ đồng"
+    assert unmarked("Điều 5. Hiệu lực thi hành") == "Hiệu lực thi hành"
+    assert unmarked("- 3 đoàn kiểm tra") == "3 đoàn kiểm tra"
+    assert unmarked("**2.** Tổ chức") == "Tổ chức"
+    # a date or a count that opens a line is what it states, not a marker
+    assert unmarked("12/3/2024 ký ban hành") == "12/3/2024 ký ban hành"
+    assert unmarked("Năm 2025, 3 xã đạt chuẩn") == "Năm 2025, 3 xã đạt chuẩn"

@@ -119,17 +119,17 @@ def test_question_terms_do_not_depend_on_hash_order():
 
 
 def test_what_a_question_asks_for_and_a_unit_lacks():
-    from assistant.scorer import asked_missing
+    from assistant.scorer import asked_missing, states_number
     from ingest.types import Unit
 
-    def unit(text, roles=()):
-        return Unit("d.txt", 0, "sentence", 0, len(text), text, "", roles, 0)
+    def unit(text, roles=(), kind="sentence", context=""):
+        return Unit("d.txt", 0, kind, 0, len(text), text, context, roles, 0)
 
     from ingest.normalize import strip
 
-    def miss(question, text, roles=()):
-        u = unit(text, roles)
-        return asked_missing(understand(question), u, strip(text).lower(), any(c.isdigit() for c in text))
+    def miss(question, text, roles=(), kind="sentence", context=""):
+        u, q = unit(text, roles, kind, context), understand(question)
+        return asked_missing(q, u, strip(text).lower(), states_number(text, q.numbers))
 
     money = "Tổng kinh phí là bao nhiêu tỷ đồng?"
     assert understand(money).measure == "ty"
@@ -149,6 +149,16 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     assert miss(year, "Các xã xây dựng kế hoạch năm 2026.") > 0.5
     assert miss(year, "Các xã gửi báo cáo kết quả năm 2026 trước ngày 15/12/2026.") == 0
     assert miss(year, "Các xã gửi báo cáo trong Quý IV.") == 0
+    # a section's number, a date and a number the question gave are no answer to "bao nhiêu"
+    many = "Trong năm 2024 TTXVN mở thêm bao nhiêu cơ quan thường trú ở nước ngoài?"
+    assert miss(many, "3. Thực hiện tốt vai trò của cơ quan thường trú ở nước ngoài năm 2024.") > 0.9
+    assert miss(many, "- Trước ngày 30/6/2024, các cơ quan thường trú báo cáo.") > 0.9
+    assert miss(many, "3. Mở thêm 2 cơ quan thường trú ở nước ngoài.") == 0
+    # in a table row the asked measure is its column's name
+    cases = "Huyện Trảng Bom được phép tối đa bao nhiêu ca?"
+    assert miss(cases, "| Huyện Trảng Bom | 1.000 |", kind="row", context="Huyện | Chỉ tiêu 2025 (ca)") == 0
+    assert miss(cases, "| Huyện Trảng Bom | 1.000 |", kind="row", context="Huyện | Kinh phí (triệu đồng)") > 0.9
+    assert understand("What is the total budget of the plan?").intents == {"quantity": 1.0}
 
 
 def test_names_are_places_and_bodies_not_english_words_or_abbreviations_cut():
