@@ -19,7 +19,7 @@ INTENT_CUES: dict[str, tuple[str, ...]] = {
     "documents": (r"(nhung|cac) (ke hoach|van ban) nao", r"^ke hoach nao", r"^(tinh|van ban) nao",
                   r"which (of these )?(plans|documents)", r"lan luot"),
     "partner": (r"phoi hop", r"coordinat", r"partner", r"cooperat", r"in coordination"),
-    "deadline": (r"khi nao", r"thoi gian", r"thoi han", r"truoc ngay", r"ngay nao", r"bao gio",
+    "deadline": (r"khi nao", r"thoi gian", r"thoi han", r"han (chot|cuoi)", r"truoc ngay", r"ngay nao", r"bao gio",
                  r"tan suat", r"dinh ky", r"\bwhen\b", r"deadline", r"by what date", r"how often"),
     "cited_document": (r"van ban nao", r"nghi quyet nao", r"ke hoach so may", r"so may",
                        r"ban hanh ngay", r"ban hanh de", r"de thuc hien", r"can cu",
