@@ -25,7 +25,7 @@ from assistant.terms import DOCNUM, QuestionTerms, named_terms, terms_of
 from assistant.understand import INTENTS, Question
 from index.types import Hit
 from ingest.agencies import HEADS, canonical
-from ingest.normalize import strip
+from ingest.normalize import has_diacritics, strip
 from ingest.obligations import DEADLINE
 from ingest.structure import unmarked
 from ingest.types import Unit
@@ -263,6 +263,25 @@ def _agencies_named(question: str) -> list[str]:
     return list(dict.fromkeys(out))  # each once: the share missing counts agencies, not mentions
 
 
+_FOLDED_HEADS = sorted({strip(h).lower() for h in HEADS}, key=len, reverse=True)
+
+
+def agencies_asked(q: Question) -> list[str]:
+    """The agencies a question names (``_agencies_named``); in a question typed without marks
+    or capitals, whose duties it asks: "bo chi huy quan su tinh duoc giao nhiem vu gi" ->
+    " bo chi " (its head and the word after it, as a marked question gives it)."""
+    named = _agencies_named(q.text)
+    if named or not q.subject or has_diacritics(q.text):
+        return named
+    words = q.subject.split()
+    for head in _FOLDED_HEADS:
+        n = len(head.split())
+        if words[:n] == head.split() and len(words) > n:
+            # "các sở, ngành", "cấp xã" name no one agency
+            return [f" {head} {words[n]} "] if words[n] not in ("cac", "nhung", "cap") else []
+    return []
+
+
 def _heads(name: str) -> list[str]:
     """"so tai chinh tay ninh" -> " so tai chinh tay ninh ", …, " so tai ": longest first."""
     words = name.split()
@@ -328,7 +347,7 @@ class Featurizer:
                       for d, f in named_in.items()}
         q_sylls = {t for t in self._terms(q.text) if t.startswith("y:")}
         # agencies the question names that a document (or the best pair of documents) never names
-        agencies = frozenset(_agencies_named(q.text))
+        agencies = frozenset(agencies_asked(q))
         has_agency = {d: frozenset(a for a in agencies if a in self._phrases(d)) for d in found}
         n_agencies = len(agencies) or 1
         own_miss = {d: len(agencies - f) / n_agencies for d, f in has_agency.items()}

@@ -279,3 +279,15 @@ def test_an_agency_the_question_names_and_the_plan_never_does_is_a_feature(tmp_p
     tourism = [c for c in cands if c.unit.doc == "kh_chuyendoi_xanh.txt"]
     assert tourism and all(c.features[at] == 0.0 for c in tourism)
     assert all(c.features[at + 1] == 0.0 for c in cands)  # the best pair of documents names it
+    # typed without marks or capitals, the agency whose duties are asked is still a name
+    _, _, cands = a.candidates("hoi nong dan huyen lac son co nhiem vu gi trong ke hoach du lich cong dong?")
+    assert cands and all(c.features[at] == 1.0 for c in cands)
+
+
+def test_an_unmarked_duties_question_names_the_agency_a_marked_one_does():
+    from assistant.scorer import agencies_asked
+
+    for marked, bare in (("Sở Tài chính có nhiệm vụ gì?", "so tai chinh co nhiem vu gi?"),
+                         ("Hội Nông dân huyện phải làm gì?", "hoi nong dan huyen phai lam gi?")):
+        assert agencies_asked(understand(marked)) == agencies_asked(understand(bare)) != []
+    assert agencies_asked(understand("cac so nganh co nhiem vu gi?")) == []
