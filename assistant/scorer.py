@@ -199,19 +199,21 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
 
 
 _NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
-
-
-def states_number(text: str, given: tuple[str, ...]) -> bool:
-    """The unit states a number (past its marker, outside its dates) that the question did not
-    give: "3. Thực hiện …" or "kinh phí … năm 2024" answers no "bao nhiêu"."""
-    known = {n.lstrip("0") for n in given}
-    body = strip(_TIME.sub(" ", unmarked(text))).lower()
-    return any(n.lstrip("0") not in known for n in _NUMBER.findall(body))
-
-
 # a unit names an agency / states a time: what a who- or when-question asks for
 _AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True)) + r")(?!\w)")
 _TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d+|[Nn]ăm\s+\d{4}|[Qq]uý\s")
+
+
+@lru_cache(maxsize=50_000)
+def _numbers(text: str) -> frozenset[str]:
+    """The numbers a unit states past its marker and outside its dates and times."""
+    return frozenset(n.lstrip("0") for n in _NUMBER.findall(strip(_TIME.sub(" ", unmarked(text))).lower()))
+
+
+def states_number(text: str, given: tuple[str, ...]) -> bool:
+    """The unit states a number the question did not give: "3. Thực hiện …" or "kinh phí … năm
+    2024" answers no "bao nhiêu"."""
+    return bool(_numbers(text) - {n.lstrip("0") for n in given})
 
 
 # measures written as a symbol: "bao nhiêu phần trăm" is answered by "80%"
