@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,18 +44,37 @@ def load_gold(path: Path) -> list[GoldItem]:
 
 
 def locate(text: str, quote: str) -> tuple[int, int] | None:
-    """Span of ``quote`` in ``text``: exact, else ignoring case/tone placement, else diacritics."""
+    """Span of ``quote`` in ``text``: exact, else ignoring case/tone placement, else diacritics;
+    then each of those with a table's cell bars and line breaks read as spaces (a row quoted as
+    its cells' text: "Huyện Trảng Bom 1.120 1.000 …" of "| 5 | Huyện Trảng Bom | 1.120 | …")."""
     i = text.find(quote)
     if i >= 0:
         return i, i + len(quote)
-    for form in (fold_map, strip_map):
-        t, tmap = form(text)
-        q, _ = form(quote)
-        q = q.strip()
-        j = t.find(q)
-        if j >= 0 and q:
-            return tmap[j], tmap[j + len(q) - 1] + 1
+    for squeeze in (False, True):
+        for form in (fold_map, strip_map):
+            t, tmap = form(text)
+            q, _ = form(quote)
+            if squeeze:
+                t, tmap = _squeeze(t, tmap)
+                q = _squeeze(q, list(range(len(q))))[0]
+            q = q.strip()
+            j = t.find(q)
+            if j >= 0 and q:  # a folded syllable's tone letter comes last and maps to its vowel
+                return min(tmap[j:j + len(q)]), max(tmap[j:j + len(q)]) + 1
     return None
+
+
+def _squeeze(text: str, where: list[int]) -> tuple[str, list[int]]:
+    """Every run of spaces, line breaks and table bars as one space, with the map kept."""
+    out, at = [], []
+    for m in re.finditer(r"[\s|]+|[^\s|]+", text):
+        if m.group(0)[0].isspace() or m.group(0)[0] == "|":
+            out.append(" ")
+            at.append(where[m.start()])
+        else:
+            out.append(m.group(0))
+            at.extend(where[m.start():m.end()])
+    return "".join(out), at
 
 
 def keyword_found(answer: str, keyword: str) -> bool:
