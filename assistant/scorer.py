@@ -216,6 +216,10 @@ def states_number(text: str, given: tuple[str, ...]) -> bool:
     return bool(_numbers(text) - {n.lstrip("0") for n in given})
 
 
+_DATE = r"ngày\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{2,4}|\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
+_ISSUED = re.compile(rf"\d+[-/][^\W\d_][\w/.-]*\s*,?\s*{_DATE}|{_DATE}\s+của\b")
+
+
 # measures written as a symbol: "bao nhiêu phần trăm" is answered by "80%"
 _MEASURE = {"phan": r"\d[\d.,]*\s*(?:%|phan tram\b)"}
 _IN_HEADER = {"phan": r"%|\bphan tram\b"}
@@ -226,8 +230,9 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     asked measure ("bao nhiêu tỷ đồng") — that the unit does not state."""
     p = q.intents
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
-    # a time the question states itself ("… năm 2024 trước ngày nào?") does not answer it
-    times = [set(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(unit.text)]
+    # a time the question states itself ("… năm 2024 trước ngày nào?") does not answer it, nor
+    # the date a cited document was issued ("Kế hoạch số 25-KH/BCĐ, ngày 23/02/2024 của …")
+    times = [set(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(_ISSUED.sub(" ", unit.text))]
     time = any(not t or not t <= set(q.numbers) for t in times) or ("deadline" in unit.roles and not times)
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
     # in a table row the measure is its column's name ("Chỉ tiêu 2025 (ca)")

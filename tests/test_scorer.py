@@ -149,6 +149,9 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     assert miss(year, "Các xã xây dựng kế hoạch năm 2026.") > 0.5
     assert miss(year, "Các xã gửi báo cáo kết quả năm 2026 trước ngày 15/12/2026.") == 0
     assert miss(year, "Các xã gửi báo cáo trong Quý IV.") == 0
+    # the date a cited document was issued is no deadline
+    assert miss(when, "Thực hiện Kế hoạch số 25-KH/BCĐ, ngày 23/02/2024 của Ban Chỉ đạo tỉnh.") > 0.5
+    assert miss(when, "Căn cứ Luật số 36/2018/QH14 ngày 20/11/2018 của Quốc hội.") > 0.5
     # a section's number, a date and a number the question gave are no answer to "bao nhiêu"
     many = "Trong năm 2024 TTXVN mở thêm bao nhiêu cơ quan thường trú ở nước ngoài?"
     assert miss(many, "3. Thực hiện tốt vai trò của cơ quan thường trú ở nước ngoài năm 2024.") > 0.9
