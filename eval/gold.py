@@ -50,10 +50,9 @@ def locate(text: str, quote: str) -> tuple[int, int] | None:
     i = text.find(quote)
     if i >= 0:
         return i, i + len(quote)
+    forms = [(form(text), form(quote)[0]) for form in (fold_map, strip_map)]
     for squeeze in (False, True):
-        for form in (fold_map, strip_map):
-            t, tmap = form(text)
-            q, _ = form(quote)
+        for (t, tmap), q in forms:
             if squeeze:
                 t, tmap = _squeeze(t, tmap)
                 q = _squeeze(q, list(range(len(q))))[0]

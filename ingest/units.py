@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ingest.chunker import sentence_spans
 from ingest.normalize import SUPERSCRIPTS, strip
-from ingest.structure import NUMBERED, RECIPIENTS, Line, clean, lines as parse_lines
+from ingest.structure import NUMBERED, RECIPIENTS, Line, clean, lines as parse_lines, unmarked
 from ingest.types import Chunk, CitedDocument, DocumentMeta, Footnote, Obligation, Section, Unit
 
 MAX_UNIT = 600  # characters: a longer item or row is cut into its sentences
@@ -133,7 +133,7 @@ def build_units(doc: str, text: str, sections: list[Section], chunks: list[Chunk
             continue
         m = _LABEL.match(ln.text)
         if ln.kind in NUMBERED:
-            if not _is_label(re.sub(r"^\W*\w{1,5}[.)]\s*", "", clean(ln.text))):  # "III. TỔ CHỨC THỰC HIỆN": a title only
+            if not _is_label(unmarked(ln.text)):  # "III. TỔ CHỨC THỰC HIỆN": a title only
                 b.add_split("heading", ln.start, ln.end, " > ".join(sec.breadcrumb[:-1]) if sec else "")
             lead_in = ""
         elif m and _roles(m.group("label")):
