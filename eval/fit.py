@@ -68,11 +68,17 @@ def cache_dir() -> Path:
 
 
 def set_index(name: str, docs: Path, embedder=None) -> Path:
-    """The set's documents indexed once per version of the ingest code and tables (unchanged
-    files are skipped on later runs; an ingest change indexes them afresh)."""
+    """The set's documents indexed once per version of the ingest code and tables and of the
+    folder's files: another checkout's folder, or a file added or removed, is another index
+    (an index only ever adds what a folder has, so one shared by two folders mixes them)."""
     from index.indexer import Indexer
 
-    out = cache_dir() / f"{name}-{_INGEST_KEY}"
+    h = hashlib.sha1(f"{_INGEST_KEY}\n{Path(docs).resolve()}".encode())
+    for f in sorted(Path(docs).rglob("*")):
+        if f.is_file():
+            h.update(f"\n{f.relative_to(docs).as_posix()}\n".encode())
+            h.update(f.read_bytes())
+    out = cache_dir() / f"{name}-{h.hexdigest()[:12]}"
     Indexer(out, embedder).ingest([docs])
     return out
 

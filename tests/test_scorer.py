@@ -294,3 +294,20 @@ def test_an_unmarked_duties_question_names_the_agency_a_marked_one_does():
                          ("Hội Nông dân huyện phải làm gì?", "hoi nong dan huyen phai lam gi?")):
         assert agencies_asked(understand(marked)) == agencies_asked(understand(bare)) != []
     assert agencies_asked(understand("cac so nganh co nhiem vu gi?")) == []
+
+
+def test_a_set_index_is_keyed_by_its_folder_and_files(tmp_path, monkeypatch, embedder):
+    """Two checkouts' folders of one set, or a folder that gained a file, never share a cached
+    index (an index only adds what a folder has: shared, it would mix them)."""
+    from eval.fit import set_index
+
+    monkeypatch.setenv("TRACUU_CACHE", str(tmp_path / "cache"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        (d / "kh.txt").write_text("KẾ HOẠCH\n1. Sở Y tế chủ trì kiểm tra.\n", encoding="utf-8")
+    first = set_index("own", a, embedder)
+    assert set_index("own", a, embedder) == first
+    assert set_index("own", b, embedder) != first
+    (a / "kl.txt").write_text("KẾT LUẬN\n1. Sở Tài chính bố trí kinh phí.\n", encoding="utf-8")
+    assert set_index("own", a, embedder) != first
