@@ -198,16 +198,21 @@ def answerable_features(cands: list[Candidate]) -> np.ndarray:
                      allx[:3, _AT["asked_missing"]].min(), best[_AT["english"]], best[_AT["miss_agency_pair"]]])
 
 
+_DOCNUM_ANYCASE = re.compile(DOCNUM.pattern, re.I)
 _NUMBER = re.compile(r"(?<![\d/.-])\d+(?:[.,]\d+)*(?![\d/-])")
 # a unit names an agency / states a time: what a who- or when-question asks for
 _AGENCY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in sorted(HEADS, key=len, reverse=True)) + r")(?!\w)")
-_TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Tt]háng\s+\d+|[Nn]ăm\s+\d{4}|[Qq]uý\s")
+_TIME = re.compile(DEADLINE.pattern + r"|\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/\d{4}|[Nn]gày\s+\d{1,2}(?![\d/.-])|[Tt]háng\s+\d+|[Nn]ăm\s+\d{4}|[Qq]uý\s")
+# "(1) Ban Chỉ đạo …": a note's label, not a number it states
+_LABEL = re.compile(r"^\(\d{1,2}\)")
 
 
 @lru_cache(maxsize=50_000)
 def _numbers(text: str) -> frozenset[str]:
-    """The numbers a unit states past its marker and outside its dates and times."""
-    return frozenset(n.lstrip("0") for n in _NUMBER.findall(strip(_TIME.sub(" ", unmarked(text))).lower()))
+    """The numbers a unit states past its marker and outside its dates, times and the numbers of
+    documents it cites ("Luật … số 36/2018/QH14" states no quantity)."""
+    text = _TIME.sub(" ", _DOCNUM_ANYCASE.sub(" ", _LABEL.sub(" ", unmarked(text))))
+    return frozenset(n.lstrip("0") for n in _NUMBER.findall(strip(text).lower()))
 
 
 def states_number(text: str, given: tuple[str, ...]) -> bool:

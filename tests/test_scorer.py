@@ -157,6 +157,12 @@ def test_what_a_question_asks_for_and_a_unit_lacks():
     assert miss(many, "3. Thực hiện tốt vai trò của cơ quan thường trú ở nước ngoài năm 2024.") > 0.9
     assert miss(many, "- Trước ngày 30/6/2024, các cơ quan thường trú báo cáo.") > 0.9
     assert miss(many, "3. Mở thêm 2 cơ quan thường trú ở nước ngoài.") == 0
+    # nor the number of a cited document, the day of a date, a note's label
+    money_vi = "Tổng kinh phí thực hiện kế hoạch là bao nhiêu?"
+    assert miss(money_vi, "- Căn cứ Luật Phòng, chống tham nhũng số 36/2018/QH14 ngày 20/11/2018;") > 0.9
+    assert miss(money_vi, "Ngọc Lặc, ngày 18 tháng 4 năm 2024") > 0.9
+    assert miss(money_vi, "(1) Ban Chỉ đạo thực hiện Nghị quyết số 35-NQ/TW của huyện.") > 0.9
+    assert miss(money_vi, "(1) Bố trí 350 triệu đồng từ ngân sách huyện.") == 0
     # in a table row the asked measure is its column's name
     cases = "Huyện Trảng Bom được phép tối đa bao nhiêu ca?"
     assert miss(cases, "| Huyện Trảng Bom | 1.000 |", kind="row", context="Huyện | Chỉ tiêu 2025 (ca)") == 0
