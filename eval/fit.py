@@ -183,12 +183,20 @@ def _lower_first(text: str) -> str:
 _MONEY = re.compile(r"\d[\d.,]*\s*(?:tỷ|triệu|nghìn|ngàn)?\s*đồng")
 
 
+def _absent_share(task: str, text: str) -> float:
+    """The share of a task's adjacent word pairs a document's folded text lacks."""
+    words = strip(canonical(task)).lower().split()
+    pairs = [" ".join(words[i:i + 2]) for i in range(len(words) - 1)]
+    return sum(p not in text for p in pairs) / len(pairs) if pairs else 0.0
+
+
 def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
     """Unanswerable questions close to a document: the duties of an agency another document of
     the index names and this one never does ("<agency> có nhiệm vụ gì trong <title>?"), who
     leads one of its tasks in a place named by another document and not by this one ("Cơ quan
     nào chủ trì <task> ở <place>?"), the deadline of one of its tasks whose row gives none, and
-    the budget of a plan that states no amount of money. They teach the refusal what a near
+    the budget of a plan that states no amount of money, a task of another document asked of this
+    one; some of them in English too. They teach the refusal what a near
     miss looks like: the document is the right one, what is asked is not in it."""
     snap = assistant.searcher.snapshot()
     agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)
@@ -223,9 +231,26 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
         for task in pick(undated.get(doc, []), doc, "d")[:2]:
             out.append(GoldItem(f"n-{hashlib.sha1((doc + task + 'd').encode()).hexdigest()[:8]}",
                                 f"Thời hạn {task} là khi nào?", "unanswerable", (doc,), (), ()))
+        # a task another document sets, asked of this one by its title: the title's place and
+        # body are here, the task is not ("Theo <title>, thời hạn <a task of another plan> …")
+        foreign = [t for d, ts in tasks.items() if d != doc for t in ts if _absent_share(t, text) > 0.5]
+        for i, task in enumerate(pick(foreign, doc, "f")[:2] if title else ()):
+            ask = f"Theo {title}, thời hạn {task} là khi nào?" if i % 2 else f"Theo {title}, cơ quan nào chủ trì {task}?"
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + task + 'f').encode()).hexdigest()[:8]}", ask,
+                                "unanswerable", (doc,), (), ()))
         if title and not _MONEY.search(raw):
             out.append(GoldItem(f"n-{hashlib.sha1((doc + 'money').encode()).hexdigest()[:8]}",
                                 f"Tổng kinh phí thực hiện {title} là bao nhiêu tỷ đồng?", "unanswerable",
+                                (doc,), (), ()))
+        # the same near misses asked in English, the plan named by its place as users type it
+        # ("the Ngoc Lac plan"): without them English questions are answerable in every fit
+        header = snap.headers.get(doc)
+        plan = f"the {strip(header.noi_ban_hanh).title()} plan" if header and header.noi_ban_hanh else ""
+        english = [f"What is {a} tasked with in {plan}?" for a in pick(absent, doc, "a")[:1]]
+        english += [f"When is the deadline for {task} in {plan}?" for task in pick(undated.get(doc, []), doc, "d")[:1]]
+        english += [f"What is the total budget of {plan}, in VND?"] if not _MONEY.search(raw) else []
+        for ask in english if plan else ():
+            out.append(GoldItem(f"n-{hashlib.sha1((doc + ask).encode()).hexdigest()[:8]}", ask, "unanswerable",
                                 (doc,), (), ()))
     return out
 
