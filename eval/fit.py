@@ -184,7 +184,8 @@ _MONEY = re.compile(r"\d[\d.,]*\s*(?:tỷ|triệu|nghìn|ngàn)?\s*đồng")
 
 
 def _absent_share(task: str, text: str) -> float:
-    """The share of a task's adjacent word pairs a document's folded text lacks."""
+    """The share of a task's adjacent word pairs that ``text`` (a document's diacritic-free
+    lowercase text) lacks."""
     words = strip(canonical(task)).lower().split()
     pairs = [" ".join(words[i:i + 2]) for i in range(len(words) - 1)]
     return sum(p not in text for p in pairs) / len(pairs) if pairs else 0.0
@@ -196,8 +197,8 @@ def near_misses(assistant: Assistant, per_doc: int = 4) -> list[GoldItem]:
     leads one of its tasks in a place named by another document and not by this one ("Cơ quan
     nào chủ trì <task> ở <place>?"), the deadline of one of its tasks whose row gives none, and
     the budget of a plan that states no amount of money, a task of another document asked of this
-    one; some of them in English too. They teach the refusal what a near
-    miss looks like: the document is the right one, what is asked is not in it."""
+    one; some of them in English too. They teach the refusal what a near miss looks like: the
+    document is the right one, what is asked is not in it."""
     snap = assistant.searcher.snapshot()
     agencies = sorted({a for r in snap.obligations for a in (*r.lead, *r.partners)
                        if starts_agency(a) and 3 <= len(a.split()) <= 8 and "," not in a})
