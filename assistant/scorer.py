@@ -329,6 +329,7 @@ class Featurizer:
         rarest = max(seen, key=seen.get) if seen else None
         named = named_terms(q)
         probs = q.intents
+        about_document = probs.get("header", 0.0) > 0  # who issued or signed it, when, its number
         top_score = max((h.score for h in hits), default=1.0) or 1.0
         top_doc = hits[0].chunk.doc if hits else ""
         dense = [float(v @ qvec) if v is not None and qvec is not None else 0.0 for _, v, _ in units]
@@ -382,7 +383,10 @@ class Featurizer:
                 lacks[u.doc] = frozenset(t for t in terms.weights if t in named and t not in found[u.doc])
                 agency[u.doc] = next((p for p in _heads(q.subject) if p in self._phrases(u.doc)), "")
             own = self._terms(u.text)
-            ctx = self._terms(" ".join((u.context, hit.doc_title, self._issuers.get(u.doc, ""),
+            # a header field's label ("Loại văn bản", "Người ký") says what the field is: it
+            # matches a question about the document itself, not one that merely says "văn bản"
+            label = u.context if u.kind != "header" or about_document else ""
+            ctx = self._terms(" ".join((label, hit.doc_title, self._issuers.get(u.doc, ""),
                                         *(hit.chunk.breadcrumb if u.chunk == hit.chunk.ord else ())))) | named
             cover, cover_ctx = terms.cover(own), terms.cover(own, ctx)
             sylls = {t for t in own if t.startswith("y:")}
