@@ -225,6 +225,13 @@ _DATE = r"ngày\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{2,4}|\s+tháng\s+\d{1,2}\s+năm\
 _ISSUED = re.compile(rf"\d+[-/][^\W\d_][\w/.-]*\s*,?\s*{_DATE}|{_DATE}\s+của\b")
 
 
+@lru_cache(maxsize=50_000)
+def _times(text: str) -> tuple[frozenset[str], ...]:
+    """The numbers of each time a unit states, past the dates cited documents were issued on
+    (asked for every candidate of every question: a unit's are computed once)."""
+    return tuple(frozenset(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(_ISSUED.sub(" ", text)))
+
+
 # measures written as a symbol: "bao nhiêu phần trăm" is answered by "80%"
 _MEASURE = {"phan": r"\d[\d.,]*\s*(?:%|phan tram\b)"}
 _IN_HEADER = {"phan": r"%|\bphan tram\b"}
@@ -237,7 +244,7 @@ def asked_missing(q: Question, unit: Unit, stripped: str, has_num: bool) -> floa
     agency = bool({"lead", "partner"} & set(unit.roles)) or bool(_AGENCY.search(unit.text))
     # a time the question states itself ("… năm 2024 trước ngày nào?") does not answer it, nor
     # the date a cited document was issued ("Kế hoạch số 25-KH/BCĐ, ngày 23/02/2024 của …")
-    times = [set(re.findall(r"\d+", m.group(0))) for m in _TIME.finditer(_ISSUED.sub(" ", unit.text))]
+    times = _times(unit.text)
     time = any(not t or not t <= set(q.numbers) for t in times) or ("deadline" in unit.roles and not times)
     # a number of the asked measure: "12 tỷ đồng", "3 nghìn tỷ" answer "bao nhiêu tỷ", "tỷ lệ 80%" does not
     # in a table row the measure is its column's name ("Chỉ tiêu 2025 (ca)")
